@@ -1,0 +1,31 @@
+/*
+ * smtp.h: the smtp role's listeners and the session entry point.
+ */
+#ifndef SMTPD_SMTP_H
+#define SMTPD_SMTP_H
+
+#include <sys/socket.h>
+
+#include <ev.h>
+
+#include "smtpd/config.h"
+
+struct role;
+
+struct smtp_server {
+	struct role		*role;
+	struct config		*conf;
+	struct ev_loop		*loop;
+};
+
+struct smtp_listener {
+	struct smtp_server	*server;
+	const struct listener	*conf;
+	int			 fd;
+	ev_io			 io;
+};
+
+void	smtp_session_start(struct smtp_listener *, int fd,
+	    const struct sockaddr_storage *, socklen_t);
+
+#endif
