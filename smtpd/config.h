@@ -21,6 +21,8 @@
 #define CONFIG_PATH_MAX		1024
 #define CONFIG_WARN_MAX		4	/* bounce warn-interval delays */
 #define CONFIG_INCLUDE_DEPTH	8
+#define CONFIG_PARAM_MAX	4096	/* maildir PATH, mda COMMAND, lmtp DEST */
+#define CONFIG_USER_MAX		64	/* user, owner, group names incl. NUL */
 
 /* ------------------------------------------------------------ tables */
 enum table_backend {
@@ -73,6 +75,8 @@ struct pki {
 	char			 name[CONFIG_HOSTNAME_MAX];
 	char			*cert_file;
 	char			*key_file;
+	const char		*file;		/* first declaration */
+	int			 line;
 };
 TAILQ_HEAD(pki_list, pki);
 
@@ -101,11 +105,13 @@ struct listener {
 	/* LISTENER_INET: one listener per resolved address, port set in ss */
 	struct sockaddr_storage	 ss;
 	socklen_t		 sslen;
+	int			 port;		/* host order, also in ss */
+	char			 where[CONFIG_HOSTNAME_MAX];	/* as written */
 	/* LISTENER_UNIX */
 	char			 path[CONFIG_PATH_MAX];
 	mode_t			 mode;		/* default 0660 */
-	char			 owner[64];	/* "" = root */
-	char			 group[64];	/* "" = daemon's group */
+	char			 owner[CONFIG_USER_MAX];	/* "" = root */
+	char			 group[CONFIG_USER_MAX];	/* "" = daemon's group */
 	/* every kind */
 	char			 tag[CONFIG_TAG_MAX];
 	char			 hostname[CONFIG_HOSTNAME_MAX];	/* "" = server name */
@@ -144,6 +150,15 @@ struct relay_url {
 	int			 port;		/* scheme default if not given */
 };
 
+/* action ... lmtp DEST, spec/config.md 5.4 */
+struct lmtp_dest {
+	int			 unix_socket;	/* 1: path, 0: host and port */
+	char			 path[CONFIG_PATH_MAX];
+	char			 host[CONFIG_HOSTNAME_MAX];	/* no brackets */
+	int			 literal;	/* host was an address literal */
+	int			 port;
+};
+
 enum relay_tls {
 	RELAY_TLS_DEFAULT,	/* as the URL scheme says */
 	RELAY_TLS_VERIFY,	/* relay ... tls */
@@ -154,9 +169,13 @@ struct action {
 	TAILQ_ENTRY(action)	 entry;
 	char			 name[CONFIG_NAME_MAX];
 	enum action_method	 method;
-	/* maildir PATH, mda COMMAND, lmtp DEST (as written, unexpanded) */
+	/*
+	 * maildir PATH ("~/Maildir" when omitted), mda COMMAND, lmtp DEST:
+	 * as written, unexpanded (format specifiers checked by the parser).
+	 */
 	char			*param;
 	int			 lmtp_rcpt_to;	/* lmtp ... rcpt-to */
+	struct lmtp_dest	 lmtp;		/* ACTION_LMTP: DEST parsed */
 	struct table_decl	*alias;
 	struct table_decl	*virtual;
 	struct table_decl	*userbase;
@@ -230,13 +249,22 @@ struct config {
 	uint64_t		 max_message_size;	/* 35M */
 	unsigned int		 max_mails;		/* 100 */
 	unsigned int		 max_rcpt;		/* 1000 */
+	/* project extensions: session limits and the idle timeout */
+	unsigned int		 max_sessions;		/* 1000 */
+	unsigned int		 max_sessions_per_client;	/* 100 */
+	time_t			 smtp_timeout;		/* 300s */
 	char			 subaddr_delim;		/* '+' */
 	enum bare_newline	 bare_newline;
 	time_t			 queue_ttl;		/* 4d */
 	time_t			 warn_interval[CONFIG_WARN_MAX];	/* 4h */
 	size_t			 nwarn_interval;
 
-	struct listener		*enqueue;	/* listen on socket options */
+	/*
+	 * `listen on socket` options. Always set (defaults when the directive
+	 * is absent), kind LISTENER_ENQUEUE, path = control_socket; it is
+	 * never on `listeners`.
+	 */
+	struct listener		*enqueue;
 	struct table_list	 tables;	/* named and anonymous */
 	struct pki_list		 pkis;
 	struct listener_list	 listeners;
@@ -248,7 +276,16 @@ struct config {
 };
 
 /* Flags for config_parse_*(). */
-#define CONFIG_NORESOLVE	0x01	/* host names, interfaces: no lookups */
+/*
+ * CONFIG_NORESOLVE: no getaddrinfo/getifaddrs/getservbyname. Address
+ * literals still give real listeners; a host or interface name in `listen
+ * on` gives one listener with ss.ss_family == AF_UNSPEC (where = the name,
+ * port set), and the server name is the bare gethostname(). For the fuzz
+ * harness and offline checks.
+ */
+#define CONFIG_NORESOLVE	0x01
+/* CONFIG_NOINCLUDE: `include` is an error (fuzzing: no /dev/stdin). */
+#define CONFIG_NOINCLUDE	0x02
 
 /*
  * Parse a file (or a buffer named `name`). `defines` is a NULL-terminated
@@ -260,5 +297,10 @@ struct config	*config_parse_file(const char *path, char *const *defines,
 struct config	*config_parse_buffer(const char *name, const char *buf,
 		    size_t len, char *const *defines, int flags, FILE *errout);
 void		 config_free(struct config *);
+
+/* Look a declared name up; NULL if there is none. */
+struct table_decl *config_table_find(const struct config *, const char *);
+struct action	*config_action_find(const struct config *, const char *);
+struct pki	*config_pki_find(const struct config *, const char *);
 
 #endif
