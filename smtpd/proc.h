@@ -39,6 +39,32 @@ enum imsg_type {
 	IMSG_LISTENER,		/* parent -> smtp: listening socket + index */
 	IMSG_CONTROL_SOCKET,	/* parent -> control: the control socket */
 	IMSG_LISTENERS_DONE,	/* parent -> smtp: every listener was sent */
+
+	/*
+	 * smtp <-> lookup: recipient checks at RCPT (smtpd/lka_msg.h).
+	 * The reply carries the request's reqid. An accepted recipient
+	 * comes back as one IMSG_LKA_EXPANSION per final envelope (an
+	 * encoded struct envelope, evpid 0-filled by lookup, assigned by
+	 * smtp), then IMSG_LKA_RCPT_RESULT with the verdict.
+	 */
+	IMSG_LKA_RCPT,		/* smtp -> lookup: struct lka_rcpt_req, encoded */
+	IMSG_LKA_EXPANSION,	/* lookup -> smtp: one envelope template */
+	IMSG_LKA_RCPT_RESULT,	/* lookup -> smtp: struct lka_rcpt_res, encoded */
+
+	/*
+	 * smtp <-> queue: the message transaction (queue/queue_msg.h).
+	 * CREATE makes incoming/<msgid>/ and answers with the message file
+	 * (write-only) as a descriptor; smtp streams the body into it, sends
+	 * one IMSG_QUEUE_ENVELOPE per recipient, then COMMIT. The commit
+	 * reply comes only after everything is durable (design.md step 4).
+	 * ROLLBACK discards an incoming message; it has no reply.
+	 */
+	IMSG_QUEUE_CREATE,	/* smtp -> queue: struct queue_create_req */
+	IMSG_QUEUE_CREATE_RES,	/* queue -> smtp: struct queue_create_res + fd */
+	IMSG_QUEUE_ENVELOPE,	/* smtp -> queue: encoded struct envelope */
+	IMSG_QUEUE_COMMIT,	/* smtp -> queue: struct queue_commit_req */
+	IMSG_QUEUE_COMMIT_RES,	/* queue -> smtp: struct queue_commit_res */
+	IMSG_QUEUE_ROLLBACK,	/* smtp -> queue: struct queue_rollback_req */
 };
 
 #define PING_MAX		256

@@ -1,0 +1,97 @@
+/*
+ * queue.h: the queue role's own state, shared by queue.c (IPC glue) and
+ * queue_jobs.c (jobs for the worker pool and their completions). Only
+ * the loop thread ever touches a struct queue or a struct txn.
+ */
+#ifndef QUEUE_QUEUE_H
+#define QUEUE_QUEUE_H
+
+#include <sys/queue.h>
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "queue/commit.h"
+#include "queue/envelope.h"
+#include "queue/index.h"
+#include "smtpd/proc.h"
+
+/* Threads for disk calls: enough that concurrent commits share fsyncs. */
+#ifndef QUEUE_WORKERS
+#define QUEUE_WORKERS		12
+#endif
+/* Open transactions by msgid (random): a fixed table of short chains. */
+#define QUEUE_TXN_BUCKETS	1024
+
+struct role;
+struct workers;
+
+/* One envelope of an open transaction, as received (already decoded). */
+struct txn_env {
+	uint64_t		 evpid;
+	uint8_t			*data;		/* encoded, written as is */
+	size_t			 len;
+	struct index_entry	 ie;
+};
+
+enum txn_state {
+	TXN_OPEN,		/* body and envelopes coming */
+	TXN_COMMITTING,		/* a worker is making it durable */
+};
+
+/* An incoming message: created for a peer, not committed yet. */
+struct txn {
+	LIST_ENTRY(txn)		 entry;
+	uint32_t		 msgid;
+	enum proc_id		 peer;		/* who created it */
+	uint64_t		 session;	/* for logs */
+	enum txn_state		 state;
+	const char		*failed;	/* why the commit must fail */
+	struct txn_env		*env;
+	size_t			 nenv, envcap;
+	size_t			 bytes;
+};
+LIST_HEAD(txn_list, txn);
+
+/* A CREATE that arrived while the start-up walk was running. */
+struct deferred {
+	TAILQ_ENTRY(deferred)	 entry;
+	enum proc_id		 peer;
+	uint32_t		 reqid;
+	uint64_t		 session;
+};
+
+struct queue {
+	struct role		*role;
+	int			 spoolfd;
+	struct commit_spool	 cs;
+	struct workers		*pool;
+	struct index		*index;
+	struct txn_list		 txns[QUEUE_TXN_BUCKETS];
+	TAILQ_HEAD(, deferred)	 deferred;
+	int			 walking;
+	int			 purging, purge_again;
+	unsigned int		 epoch[PROC_COUNT];	/* bumped on peer loss */
+	struct envelope		 env;		/* decode scratch */
+	char			 err[ENVELOPE_ERR_MAX];
+};
+
+/* queue.c */
+void		 queue_send(struct queue *, enum proc_id, uint32_t, uint32_t,
+		    int, const void *, size_t);
+struct txn	*queue_txn_new(struct queue *, uint32_t, enum proc_id,
+		    uint64_t);
+void		 queue_txn_end(struct queue *, uint32_t);
+void		 queue_txn_envelopes_free(struct txn_env *, size_t);
+void		 queue_walk_over(struct queue *);
+
+/* queue_jobs.c */
+void		 queue_job_walk(struct queue *);
+void		 queue_job_create(struct queue *, enum proc_id, uint32_t,
+		    uint64_t);
+void		 queue_job_commit(struct queue *, struct txn *, uint32_t);
+void		 queue_job_discard(struct queue *, uint32_t, uint64_t,
+		    const char *);
+void		 queue_job_purge(struct queue *);
+
+#endif
