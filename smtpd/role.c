@@ -173,7 +173,8 @@ role_closed(struct ipc_peer *peer, void *arg)
 		log_debug("role=%s event=parent-gone", proc_name(r->ops->id));
 		role_exit(r, 0);
 	}
-	log_warnx("role=%s event=peer-lost peer=%s", proc_name(r->ops->id),
+	/* At shutdown every role sees its peers go: not worth a warning. */
+	log_debug("role=%s event=peer-lost peer=%s", proc_name(r->ops->id),
 	    proc_name(id));
 	if (r->ops->peer_lost)
 		r->ops->peer_lost(r, id);

@@ -7,6 +7,9 @@
  */
 #include <sys/types.h>
 #include <sys/socket.h>
+#include <sys/resource.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 
 #include <errno.h>
 #include <stdio.h>
@@ -19,23 +22,61 @@
 #include "lib/xmalloc.h"
 #include "smtpd/listen.h"
 #include "smtpd/role.h"
+#include "queue/envelope.h"
+#include "queue/queue_msg.h"
+#include "smtpd/session.h"
 #include "smtpd/smtp.h"
+#include "smtpd/smtp_limits.h"
 
 static struct smtp_server smtp_server;
 
 static const struct ipc_rule smtp_rules[] = {
 	{ IMSG_LISTENER, PROC_BIT(PROC_PARENT), 4, 4, IPC_FD_REQUIRED },
 	{ IMSG_LISTENERS_DONE, PROC_BIT(PROC_PARENT), 0, 0, IPC_FD_NONE },
+	{ IMSG_LKA_EXPANSION, PROC_BIT(PROC_LOOKUP), 1, ENVELOPE_ENCODED_MAX,
+	    IPC_FD_NONE },
+	{ IMSG_LKA_RCPT_RESULT, PROC_BIT(PROC_LOOKUP), 1, IPC_MAX_PAYLOAD,
+	    IPC_FD_NONE },
+	{ IMSG_QUEUE_CREATE_RES, PROC_BIT(PROC_QUEUE),
+	    sizeof(struct queue_create_res), sizeof(struct queue_create_res),
+	    IPC_FD_OPTIONAL },
+	{ IMSG_QUEUE_COMMIT_RES, PROC_BIT(PROC_QUEUE),
+	    sizeof(struct queue_commit_res), sizeof(struct queue_commit_res),
+	    IPC_FD_NONE },
 };
 
 static int	smtp_dispatch(struct role *, enum proc_id, struct ipc_msg *);
 static void	smtp_start(struct role *);
+static void	smtp_init(struct role *);
+static void	smtp_shutdown(struct role *);
 static int	smtp_listener_add(struct role *, uint32_t, int);
 static void	smtp_accept_cb(struct ev_loop *, ev_io *, int);
+
+struct smtp_server *
+smtp_server_get(void)
+{
+	return &smtp_server;
+}
+
+/* Many sessions each hold a socket and a message file: use what we may. */
+static void
+smtp_init(struct role *r)
+{
+	struct rlimit rl;
+
+	(void)r;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl) == -1)
+			log_warn("setrlimit");
+	}
+}
 
 static void
 smtp_start(struct role *r)
 {
+	smtp_limits_init(r->conf);
+	TAILQ_INIT(&smtp_server.sessions);
 	smtp_server.role = r;
 	smtp_server.conf = r->conf;
 	smtp_server.loop = r->loop;
@@ -77,7 +118,7 @@ smtp_accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 	struct smtp_listener *sl = w->data;
 	struct sockaddr_storage ss;
 	socklen_t sslen;
-	int fd;
+	int fd, on = 1;
 
 	(void)loop;
 	(void)revents;
@@ -93,6 +134,10 @@ smtp_accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 			log_warn("accept");
 			return;
 		}
+		/* Replies are batched by the session; never let Nagle hold them. */
+		if (ss.ss_family != AF_UNIX && setsockopt(fd, IPPROTO_TCP,
+		    TCP_NODELAY, &on, sizeof(on)) == -1)
+			log_debug("TCP_NODELAY: %s", strerror(errno));
 		smtp_session_start(sl, fd, &ss, sslen);
 	}
 }
@@ -111,10 +156,26 @@ smtp_dispatch(struct role *r, enum proc_id from, struct ipc_msg *m)
 	case IMSG_LISTENERS_DONE:
 		log_debug("role=smtp event=listening");
 		return 0;
+	case IMSG_LKA_EXPANSION:
+		return session_lka_expansion(m);
+	case IMSG_LKA_RCPT_RESULT:
+		return session_lka_result(m);
+	case IMSG_QUEUE_CREATE_RES:
+		return session_queue_created(m);
+	case IMSG_QUEUE_COMMIT_RES:
+		return session_queue_committed(m);
 	}
 	if (m->fd != -1)
 		close(m->fd);
 	return -1;
+}
+
+static void
+smtp_shutdown(struct role *r)
+{
+	(void)r;
+	if (smtp_server.role)
+		session_shutdown_all(&smtp_server);
 }
 
 const struct role_ops smtp_role_ops = {
@@ -123,6 +184,8 @@ const struct role_ops smtp_role_ops = {
 	.chroot = ROLE_CHROOT_EMPTY,
 	.rules = smtp_rules,
 	.nrules = sizeof(smtp_rules) / sizeof(smtp_rules[0]),
+	.init = smtp_init,
 	.start = smtp_start,
 	.dispatch = smtp_dispatch,
+	.shutdown = smtp_shutdown,
 };

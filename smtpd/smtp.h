@@ -4,6 +4,7 @@
 #ifndef SMTPD_SMTP_H
 #define SMTPD_SMTP_H
 
+#include <sys/queue.h>
 #include <sys/socket.h>
 
 #include <ev.h>
@@ -11,11 +12,15 @@
 #include "smtpd/config.h"
 
 struct role;
+struct session;
+
+TAILQ_HEAD(session_list, session);
 
 struct smtp_server {
 	struct role		*role;
 	struct config		*conf;
 	struct ev_loop		*loop;
+	struct session_list	 sessions;	/* every open session */
 };
 
 struct smtp_listener {
@@ -25,6 +30,7 @@ struct smtp_listener {
 	ev_io			 io;
 };
 
+struct smtp_server *smtp_server_get(void);
 void	smtp_session_start(struct smtp_listener *, int fd,
 	    const struct sockaddr_storage *, socklen_t);
 
