@@ -1,0 +1,372 @@
+# SmtpdTest.pm: start the real smtpd on free loopback ports with a config
+# written into a temporary directory, wait until it is ready, talk to it,
+# and stop it by PID. Every daemon started here is stopped when the object
+# goes away or the test exits, even when the test dies half-way.
+#
+#   my $d = SmtpdTest->new(conf => "listen on 127.0.0.1 port \@PORT\@\n");
+#   $d->start;                       # waits for event=ready
+#   my $s = $d->connect;             # IO::Socket::INET to @PORT@
+#   $d->stop;                        # SIGTERM, wait, SIGKILL if needed
+#
+# Placeholders in conf: @DIR@ (the temp dir), @PORT@, @PORT2@ ... @PORT9@
+# (free loopback ports). `queue directory` and `control socket` are added
+# unless the config sets them, so all state stays in the temp dir.
+package SmtpdTest;
+
+use strict;
+use warnings;
+use Carp;
+use Cwd qw(abs_path);
+use File::Temp qw(tempdir);
+use IO::Socket::INET;
+use POSIX qw(:sys_wait_h setpgid);
+use Time::HiRes qw(sleep time);
+
+our @LIVE;	# daemons to stop at exit
+
+my $SRC = $ENV{SMTPD_SRC} // abs_path(".");
+my $BUILD = $ENV{SMTPD_BUILD} // "$SRC/build";
+
+sub build { return $BUILD }
+
+# The configuration most session tests share: SMTP on @PORT@, LMTP on
+# @PORT2@, a no-dsn SMTP listener on @PORT3@; example.org and the local
+# names are local (real system users, e.g. root), reject.example is
+# refused by a rule, anything else is not relayed.
+sub standard_conf {
+	my (%o) = @_;
+	my $extra = $o{extra} // '';
+	return <<"CONF";
+$extra
+listen on 127.0.0.1 port \@PORT\@
+listen on 127.0.0.1 port \@PORT2\@ lmtp
+listen on 127.0.0.1 port \@PORT3\@ no-dsn
+action "local" maildir "\@DIR\@/mail/%{user.username}/Maildir"
+match from any for domain "reject.example" reject
+match from any for domain "example.org" action "local"
+match from any for local action "local"
+CONF
+}
+
+# Committed messages: { msgid => { dir => ..., message => text, envelopes => [files] } }
+sub queued {
+	my ($self) = @_;
+	my %q;
+	my $root = $self->spool . "/queue";
+	opendir(my $dh, $root) or return \%q;
+	for my $hh (grep { /^[0-9a-f]{2}$/ } readdir $dh) {
+		opendir(my $mh, "$root/$hh") or next;
+		for my $id (grep { /^[0-9a-f]{8}$/ } readdir $mh) {
+			my $dir = "$root/$hh/$id";
+			opendir(my $eh, $dir) or next;
+			my @evp = grep { /^[0-9a-f]{16}$/ } readdir $eh;
+			closedir $eh;
+			$q{$id} = { dir => $dir, message => slurp("$dir/message"),
+			    envelopes => [ map { "$dir/$_" } sort @evp ] };
+		}
+		closedir $mh;
+	}
+	closedir $dh;
+	return \%q;
+}
+
+# Bounded wait until a spool subdirectory is empty (rollbacks have no
+# reply, so their removal is asynchronous); returns what is left.
+sub spool_settled {
+	my ($self, $sub, $timeout) = @_;
+	my $deadline = time + ($timeout // 5);
+	my @e;
+	while (time < $deadline) {
+		@e = $self->spool_entries($sub);
+		return () unless @e;
+		sleep 0.05;
+	}
+	return @e;
+}
+
+# Entries left in a spool subdirectory (incoming, corrupt, ...).
+sub spool_entries {
+	my ($self, $sub) = @_;
+	opendir(my $dh, $self->spool . "/$sub") or return ();
+	my @e = grep { !/^\./ } readdir $dh;
+	closedir $dh;
+	return @e;
+}
+sub src { return $SRC }
+sub is_root { return $> == 0 }
+
+sub free_port {
+	my $s = IO::Socket::INET->new(Listen => 1, LocalAddr => '127.0.0.1',
+	    LocalPort => 0, Proto => 'tcp', ReuseAddr => 1)
+	    or croak "free_port: $!";
+	my $port = $s->sockport;
+	close $s;
+	return $port;
+}
+
+sub tempdir_public {
+	my $dir = tempdir("smtpd-test-XXXXXX", TMPDIR => 1, CLEANUP => 1);
+	# Roles that drop to other users (as root) must reach their files.
+	chmod 0755, $dir;
+	return $dir;
+}
+
+sub new {
+	my ($class, %args) = @_;
+	my $self = bless {
+		dir	=> $args{dir} // tempdir_public(),
+		args	=> $args{args} // [],
+		env	=> $args{env} // {},
+		pid	=> undef,
+	}, $class;
+	$self->{ports} = [ map { free_port() } 1 .. 9 ];
+	$self->{port} = $self->{ports}[0];
+	$self->write_conf($args{conf} // "listen on 127.0.0.1 port \@PORT\@\n")
+	    unless $args{no_conf};
+	return $self;
+}
+
+sub dir { $_[0]{dir} }
+sub port { my ($self, $n) = @_; return $self->{ports}[($n // 1) - 1] }
+sub pid { $_[0]{pid} }
+sub conf_path { "$_[0]{dir}/smtpd.conf" }
+sub log_path { "$_[0]{dir}/smtpd.log" }
+sub spool { "$_[0]{dir}/spool" }
+sub control_socket { "$_[0]{dir}/smtpd.sock" }
+
+sub expand {
+	my ($self, $text) = @_;
+	$text =~ s/\@DIR\@/$self->{dir}/g;
+	$text =~ s/\@PORT(\d?)\@/$self->{ports}[($1 || 1) - 1]/ge;
+	return $text;
+}
+
+sub write_conf {
+	my ($self, $text) = @_;
+	$text = $self->expand($text);
+	$text = "queue directory \"" . $self->spool . "\"\n" . $text
+	    unless $text =~ /^\s*queue\s+directory\b/m;
+	$text = "control socket \"" . $self->control_socket . "\"\n" . $text
+	    unless $text =~ /^\s*control\s+socket\b/m;
+	$self->write_file("smtpd.conf", $text);
+	return $self->conf_path;
+}
+
+sub write_file {
+	my ($self, $name, $text) = @_;
+	my $path = $name =~ m{^/} ? $name : "$self->{dir}/$name";
+	open(my $fh, '>', $path) or croak "$path: $!";
+	print $fh $text;
+	close $fh;
+	chmod 0644, $path;
+	return $path;
+}
+
+sub slurp {
+	my ($path) = @_;
+	open(my $fh, '<', $path) or return '';
+	local $/;
+	my $t = <$fh>;
+	close $fh;
+	return $t // '';
+}
+
+sub log { return slurp($_[0]->log_path) }
+
+# Run smtpd in the foreground with the test config; returns the pid.
+sub start {
+	my ($self, %opt) = @_;
+	croak "already started" if $self->{pid};
+	my @cmd = ("$BUILD/smtpd", "-d", "-f", $self->conf_path,
+	    @{ $self->{args} }, @{ $opt{args} // [] });
+	my $pid = fork() // croak "fork: $!";
+	if ($pid == 0) {
+		setpgid(0, 0);
+		open(STDIN, '<', '/dev/null');
+		open(STDOUT, '>>', $self->log_path);
+		open(STDERR, '>&', \*STDOUT);
+		$ENV{$_} = $self->{env}{$_} for keys %{ $self->{env} };
+		exec(@cmd) or POSIX::_exit(127);
+	}
+	$self->{pid} = $pid;
+	push @LIVE, $self;
+	return $pid unless $opt{wait} // 1;
+	$self->wait_ready or croak "smtpd did not become ready:\n" . $self->log;
+	return $pid;
+}
+
+# Bounded wait for the parent's event=ready line.
+sub wait_ready {
+	my ($self, $timeout) = @_;
+	my $deadline = time + ($timeout // 15);
+	while (time < $deadline) {
+		return 1 if $self->log =~ /event=ready/;
+		return 0 unless $self->alive;
+		sleep 0.05;
+	}
+	return 0;
+}
+
+sub wait_log {
+	my ($self, $re, $timeout) = @_;
+	my $deadline = time + ($timeout // 10);
+	while (time < $deadline) {
+		return 1 if $self->log =~ $re;
+		sleep 0.05;
+	}
+	return 0;
+}
+
+sub alive {
+	my ($self) = @_;
+	return 0 unless $self->{pid};
+	return 0 if defined $self->{status};
+	my $r = waitpid($self->{pid}, WNOHANG);
+	if ($r == $self->{pid}) {
+		$self->{status} = $?;
+		return 0;
+	}
+	return 1;
+}
+
+# Wait (bounded) for the daemon to exit; returns its wait status or undef.
+sub wait_exit {
+	my ($self, $timeout) = @_;
+	my $deadline = time + ($timeout // 5);
+	while (time < $deadline) {
+		return $self->{status} unless $self->alive;
+		sleep 0.02;
+	}
+	return undef;
+}
+
+# Role processes: children of the parent, from /proc.
+sub roles {
+	my ($self) = @_;
+	my %roles;
+	return \%roles unless $self->{pid};
+	opendir(my $dh, "/proc") or return \%roles;
+	for my $p (grep { /^\d+$/ } readdir $dh) {
+		my $stat = slurp("/proc/$p/stat");
+		next unless $stat =~ /^\d+ \(.*?\) \S (\d+)/ && $1 == $self->{pid};
+		my $cmd = slurp("/proc/$p/cmdline");
+		my @argv = split /\0/, $cmd;
+		for my $i (0 .. $#argv - 1) {
+			$roles{ $argv[$i + 1] } = $p + 0 if $argv[$i] eq '-x';
+		}
+	}
+	closedir $dh;
+	return \%roles;
+}
+
+# Processes left in the daemon's process group.
+sub group_members {
+	my ($self) = @_;
+	my @m;
+	return @m unless $self->{pid};
+	opendir(my $dh, "/proc") or return @m;
+	for my $p (grep { /^\d+$/ } readdir $dh) {
+		my $stat = slurp("/proc/$p/stat");
+		next unless $stat =~ /^\d+ \(.*?\) (\S) \d+ (\d+)/;
+		push @m, $p + 0 if $2 == $self->{pid} && $1 ne 'Z';
+	}
+	closedir $dh;
+	return @m;
+}
+
+# SIGTERM, then SIGKILL after a bound; returns seconds taken to exit.
+sub stop {
+	my ($self, $timeout) = @_;
+	return 0 unless $self->{pid};
+	my $t0 = time;
+	if ($self->alive) {
+		kill 'TERM', $self->{pid};
+		unless (defined $self->wait_exit($timeout // 5)) {
+			kill 'KILL', $self->{pid};
+			$self->wait_exit(2);
+		}
+	}
+	my $took = time - $t0;
+	# Anything left in its process group is a bug, but never leave it.
+	my $deadline = time + 2;
+	while ((my @left = $self->group_members) && time < $deadline) {
+		sleep 0.05;
+	}
+	if (my @left = $self->group_members) {
+		$self->{stray} = [@left];
+		kill 'KILL', @left;
+	}
+	@LIVE = grep { $_ != $self } @LIVE;
+	return $took;
+}
+
+sub stray { @{ $_[0]{stray} // [] } }
+
+sub connect {
+	my ($self, $port) = @_;
+	my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1',
+	    PeerPort => $port // $self->{port}, Proto => 'tcp', Timeout => 5)
+	    or croak "connect: $!";
+	$s->autoflush(1);
+	return $s;
+}
+
+# Read one whole (possibly multi-line) reply with a bound; returns the text.
+sub read_reply {
+	my ($sock, $timeout) = @_;
+	my $reply = '';
+	my $deadline = time + ($timeout // 10);
+	while (time < $deadline) {
+		my $line = read_line($sock, $deadline - time);
+		return $reply . ($line // '') unless defined $line;
+		$reply .= $line;
+		return $reply if $line =~ /^\d{3}(?: |\r?$)/;
+	}
+	return $reply;
+}
+
+sub read_line {
+	my ($sock, $timeout) = @_;
+	my $line = '';
+	my $rin = '';
+	vec($rin, fileno($sock), 1) = 1;
+	my $deadline = time + ($timeout // 10);
+	while (time < $deadline) {
+		my $rout = $rin;
+		my $n = select($rout, undef, undef, $deadline - time);
+		last if $n <= 0;
+		my $c;
+		my $r = sysread($sock, $c, 1);
+		return length $line ? $line : undef unless $r;
+		$line .= $c;
+		return $line if $c eq "\n";
+	}
+	return length $line ? $line : undef;
+}
+
+# Run a command, capture stdout+stderr and the exit code.
+sub run {
+	my (@cmd) = @_;
+	my $pid = open(my $fh, '-|') // croak "fork: $!";
+	if ($pid == 0) {
+		open(STDERR, '>&', \*STDOUT);
+		exec(@cmd) or POSIX::_exit(127);
+	}
+	local $/;
+	my $out = <$fh> // '';
+	close $fh;
+	return ($? >> 8, $out);
+}
+
+sub DESTROY {
+	my ($self) = @_;
+	local ($?, $!, $@);
+	$self->stop if $self->{pid} && !defined $self->{status};
+}
+
+END {
+	local ($?, $!, $@);
+	$_->stop for @LIVE;
+}
+
+1;
