@@ -30,7 +30,7 @@ for my $where ($d->port(2), $d->dir . "/lmtp.sock") {
 	like($r[0], qr/^250 /, "rcpt 1 accepted");
 	like($r[1], qr/^550 5\.1\.1 /, "rcpt 2 refused");
 	like($r[2], qr/^250 /, "rcpt 3 accepted");
-	like($r[3], qr/^354 /, "354");
+	like($r[3], qr/^354 /, "DATA gets 354");
 	$c->send("Subject: lmtp\r\n\r\nhello\r\n.\r\n");
 	my @end = $c->replies(2);
 	like($end[0], qr/^250 2\.0\.0 <root\@example\.org> ([0-9a-f]{8}) /, "first reply for the first accepted recipient");
