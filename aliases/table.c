@@ -49,7 +49,6 @@ struct table_check {
 static table_warn_fn	 table_warn_hook;
 static void		*table_warn_arg;
 
-static const char *table_use_name(int);
 static const struct table_ops *table_ops_of(const struct table_decl *);
 static void	table_check_fail(struct table_check *, int, const char *, ...)
 		    __attribute__((format(printf, 3, 4)));
@@ -101,33 +100,6 @@ table_decl_err(char *err, size_t errsz, const struct table_decl *decl,
 	else
 		snprintf(err, errsz, "%s: %s",
 		    decl->name[0] ? decl->name : "inline table", msg);
-}
-
-/* The parser's names (smtpd/parse_table.c), for the same messages. */
-static const char *
-table_use_name(int use)
-{
-	switch (use) {
-	case TABLE_USE_DOMAIN:
-		return "domain";
-	case TABLE_USE_NETADDR:
-		return "netaddr";
-	case TABLE_USE_MAILADDR:
-		return "mailaddr";
-	case TABLE_USE_USERLIST:
-		return "user";
-	case TABLE_USE_ALIAS:
-		return "alias";
-	case TABLE_USE_VIRTUAL:
-		return "virtual";
-	case TABLE_USE_CREDENTIALS:
-		return "credentials";
-	case TABLE_USE_RELAYAUTH:
-		return "relay credentials";
-	case TABLE_USE_USERINFO:
-		return "userinfo";
-	}
-	return "unknown";
 }
 
 static const struct table_ops *
@@ -198,10 +170,10 @@ table_kind_check(const struct table_decl *decl, enum table_kind kind,
 		if (decl->name[0] != '\0')
 			snprintf(msg, sizeof(msg), "table \"%s\" may not be "
 			    "used for %s lookups", decl->name,
-			    table_use_name(use));
+			    config_table_use_name(use));
 		else
 			snprintf(msg, sizeof(msg), "inline table may not be "
-			    "used for %s lookups", table_use_name(use));
+			    "used for %s lookups", config_table_use_name(use));
 		if (decl->file != NULL)
 			snprintf(err, errsz, "%s:%d: %s", decl->file,
 			    decl->line, msg);

@@ -45,4 +45,9 @@ void	table_decl_err(char *err, size_t errsz, const struct table_decl *,
 int	table_kind_check(const struct table_decl *, enum table_kind,
 	    char *err, size_t errsz);
 
+/* table_mem.c: operations of the backends that load into memory */
+enum table_result table_mem_op_lookup(void *, const char *, char **);
+enum table_result table_mem_op_iterate(void *, table_iter_fn, void *);
+void	table_mem_op_close(void *);
+
 #endif

@@ -63,16 +63,13 @@ static int	table_file_read(const struct table_decl *, char **, size_t *,
 		    char *, size_t);
 static void	*table_file_open(const struct table_decl *, int,
 		    enum table_kind *, char *, size_t);
-static enum table_result table_file_lookup(void *, const char *, char **);
-static enum table_result table_file_iterate(void *, table_iter_fn, void *);
-static void	table_file_close(void *);
 
 const struct table_ops table_backend_file = {
 	.name = "file",
 	.open = table_file_open,
-	.lookup = table_file_lookup,
-	.iterate = table_file_iterate,
-	.close = table_file_close,
+	.lookup = table_mem_op_lookup,
+	.iterate = table_mem_op_iterate,
+	.close = table_mem_op_close,
 };
 
 static int
@@ -363,28 +360,4 @@ table_file_open(const struct table_decl *decl, int flags,
 	    errsz);
 	free(buf);
 	return rc == 0 ? mem : NULL;
-}
-
-static enum table_result
-table_file_lookup(void *h, const char *key, char **valuep)
-{
-	const char *value;
-
-	if (!table_mem_get(h, key, &value, NULL))
-		return TABLE_NOTFOUND;
-	if (valuep != NULL)
-		*valuep = value != NULL ? xstrdup(value) : NULL;
-	return TABLE_FOUND;
-}
-
-static enum table_result
-table_file_iterate(void *h, table_iter_fn fn, void *arg)
-{
-	return table_mem_iterate(h, fn, arg);
-}
-
-static void
-table_file_close(void *h)
-{
-	table_mem_free(h);
 }

@@ -13,16 +13,13 @@
 
 static void	*table_inline_open(const struct table_decl *, int,
 		    enum table_kind *, char *, size_t);
-static enum table_result table_inline_lookup(void *, const char *, char **);
-static enum table_result table_inline_iterate(void *, table_iter_fn, void *);
-static void	table_inline_close(void *);
 
 const struct table_ops table_backend_inline = {
 	.name = "inline",
 	.open = table_inline_open,
-	.lookup = table_inline_lookup,
-	.iterate = table_inline_iterate,
-	.close = table_inline_close,
+	.lookup = table_mem_op_lookup,
+	.iterate = table_mem_op_iterate,
+	.close = table_mem_op_close,
 };
 
 static void *
@@ -68,28 +65,4 @@ table_inline_open(const struct table_decl *decl, int flags,
 	}
 	*kindp = kind;
 	return mem;
-}
-
-static enum table_result
-table_inline_lookup(void *h, const char *key, char **valuep)
-{
-	const char *value;
-
-	if (!table_mem_get(h, key, &value, NULL))
-		return TABLE_NOTFOUND;
-	if (valuep != NULL)
-		*valuep = value != NULL ? xstrdup(value) : NULL;
-	return TABLE_FOUND;
-}
-
-static enum table_result
-table_inline_iterate(void *h, table_iter_fn fn, void *arg)
-{
-	return table_mem_iterate(h, fn, arg);
-}
-
-static void
-table_inline_close(void *h)
-{
-	table_mem_free(h);
 }

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "aliases/table.h"
+#include "aliases/table_backend.h"
 #include "lib/xmalloc.h"
 
 struct table_mem_entry {
@@ -144,4 +145,29 @@ table_mem_iterate(const struct table_mem *m, table_iter_fn fn, void *arg)
 		if (fn(arg, e->key, e->value, e->line))
 			return TABLE_FOUND;
 	return TABLE_NOTFOUND;
+}
+
+/* Backend operations shared by the backends that load into memory. */
+enum table_result
+table_mem_op_lookup(void *h, const char *key, char **valuep)
+{
+	const char *value;
+
+	if (!table_mem_get(h, key, &value, NULL))
+		return TABLE_NOTFOUND;
+	if (valuep != NULL)
+		*valuep = value != NULL ? xstrdup(value) : NULL;
+	return TABLE_FOUND;
+}
+
+enum table_result
+table_mem_op_iterate(void *h, table_iter_fn fn, void *arg)
+{
+	return table_mem_iterate(h, fn, arg);
+}
+
+void
+table_mem_op_close(void *h)
+{
+	table_mem_free(h);
 }

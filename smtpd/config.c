@@ -244,3 +244,30 @@ config_free(struct config *conf)
 	free(conf->enqueue);
 	free(conf);
 }
+
+/* What a table use is called in messages ("alias lookups"). */
+const char *
+config_table_use_name(int use)
+{
+	switch (use) {
+	case TABLE_USE_DOMAIN:
+		return "domain";
+	case TABLE_USE_NETADDR:
+		return "netaddr";
+	case TABLE_USE_MAILADDR:
+		return "mailaddr";
+	case TABLE_USE_USERLIST:
+		return "user";
+	case TABLE_USE_ALIAS:
+		return "alias";
+	case TABLE_USE_VIRTUAL:
+		return "virtual";
+	case TABLE_USE_CREDENTIALS:
+		return "credentials";
+	case TABLE_USE_RELAYAUTH:
+		return "relay credentials";
+	case TABLE_USE_USERINFO:
+		return "userinfo";
+	}
+	return "unknown";
+}

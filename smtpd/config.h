@@ -297,6 +297,7 @@ struct config	*config_parse_file(const char *path, char *const *defines,
 struct config	*config_parse_buffer(const char *name, const char *buf,
 		    size_t len, char *const *defines, int flags, FILE *errout);
 void		 config_free(struct config *);
+const char	*config_table_use_name(int);
 
 /* Look a declared name up; NULL if there is none. */
 struct table_decl *config_table_find(const struct config *, const char *);

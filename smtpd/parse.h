@@ -150,7 +150,6 @@ void	parse_skip_line(struct parse *);
 int	parse_table_decl(struct parse *);
 int	parse_table_is_ref(struct parse *);
 int	parse_table_ref(struct parse *, int, struct table_decl **);
-const char *parse_table_use_name(int);
 
 /* parse_pki.c */
 int	parse_pki_decl(struct parse *);

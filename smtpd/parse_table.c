@@ -29,32 +29,6 @@ static int	parse_table_inline(struct parse *, struct table_decl *);
 static int	parse_table_backend(struct parse *, struct table_decl *,
 		    char *);
 
-const char *
-parse_table_use_name(int use)
-{
-	switch (use) {
-	case TABLE_USE_DOMAIN:
-		return "domain";
-	case TABLE_USE_NETADDR:
-		return "netaddr";
-	case TABLE_USE_MAILADDR:
-		return "mailaddr";
-	case TABLE_USE_USERLIST:
-		return "user";
-	case TABLE_USE_ALIAS:
-		return "alias";
-	case TABLE_USE_VIRTUAL:
-		return "virtual";
-	case TABLE_USE_CREDENTIALS:
-		return "credentials";
-	case TABLE_USE_RELAYAUTH:
-		return "relay credentials";
-	case TABLE_USE_USERINFO:
-		return "userinfo";
-	}
-	return "unknown";
-}
-
 static struct table_decl *
 parse_table_new(struct parse *p, const char *name)
 {
@@ -253,7 +227,7 @@ parse_table_ref(struct parse *p, int use, struct table_decl **out)
 		if ((use & TABLE_USES_MAPPING) && t->kind == TABLE_KIND_LIST) {
 			parse_err(p, "\"%.64s\" is a single value, not a table; "
 			    "it may not be used for %s lookups", value,
-			    parse_table_use_name(use));
+			    config_table_use_name(use));
 			free(value);
 			return -1;
 		}
@@ -264,10 +238,10 @@ parse_table_ref(struct parse *p, int use, struct table_decl **out)
 	if ((use & TABLE_USES_MAPPING) && t->kind == TABLE_KIND_LIST) {
 		if (t->name[0] != '\0')
 			parse_err(p, "table \"%s\" may not be used for %s "
-			    "lookups", t->name, parse_table_use_name(use));
+			    "lookups", t->name, config_table_use_name(use));
 		else
 			parse_err(p, "inline table may not be used for %s "
-			    "lookups", parse_table_use_name(use));
+			    "lookups", config_table_use_name(use));
 		return -1;
 	}
 	t->uses |= use;

@@ -8,6 +8,7 @@ use FindBin;
 use lib "$FindBin::Bin/lib";
 use Test::More;
 use SmtpdTest;
+use SmtpClient;
 
 my @ROLES = qw(smtp lookup queue relay control);
 
@@ -81,6 +82,40 @@ for my $victim (@ROLES) {
 	ok(defined $st && $st >> 8 == 1, "second smtpd on the same sockets exits 1");
 	like($d2->log, qr/in use|cannot listen/, "and says why");
 	$d->stop;
+}
+
+{
+	# Without -d: daemonize, log to syslog, keep serving; stopped by PID.
+	my $d = SmtpdTest->new;
+	my ($rc, $out) = SmtpdTest::run(SmtpdTest::build() . "/smtpd", "-f", $d->conf_path);
+	is($rc, 0, "smtpd without -d returns 0 once it has daemonized");
+	is($out, "", "and prints nothing on the terminal");
+	my $pid;
+	for (1 .. 100) {
+		opendir(my $dh, "/proc") or last;
+		for my $p (grep { /^\d+$/ } readdir $dh) {
+			my @argv = split /\0/, SmtpdTest::slurp("/proc/$p/cmdline");
+			$pid = $p if @argv && grep({ $_ eq $d->conf_path } @argv) &&
+			    !grep({ $_ eq '-x' } @argv);
+		}
+		closedir $dh;
+		last if $pid;
+		select(undef, undef, undef, 0.05);
+	}
+	ok($pid, "the daemonized parent is found");
+	my $s;
+	for (1 .. 100) {
+		$s = eval { SmtpClient->new($d->port) } and last;
+		select(undef, undef, undef, 0.05);
+	}
+	like($s ? $s->greeting : '', qr/^220 /, "the daemon answers 220");
+	kill 'TERM', $pid if $pid;
+	my $gone = 0;
+	for (1 .. 100) {
+		if (!kill(0, $pid // 0)) { $gone = 1; last }
+		select(undef, undef, undef, 0.05);
+	}
+	ok($gone, "SIGTERM stops the daemonized smtpd");
 }
 
 done_testing();
