@@ -113,6 +113,7 @@ queue_start(struct role *r)
 	q->pool = workers_new(r->loop, QUEUE_WORKERS);
 	q->walking = 1;
 	queue_job_walk(q);
+	queue_space_start(q);
 }
 
 static void

@@ -8,6 +8,8 @@
 
 #include <sys/queue.h>
 
+#include <ev.h>
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -69,12 +71,16 @@ struct queue {
 	struct index		*index;
 	struct txn_list		 txns[QUEUE_TXN_BUCKETS];
 	TAILQ_HEAD(, deferred)	 deferred;
+	ev_timer		 space_timer;	/* space.c */
 	int			 walking;
 	int			 purging, purge_again;
 	unsigned int		 epoch[PROC_COUNT];	/* bumped on peer loss */
 	struct envelope		 env;		/* decode scratch */
 	char			 err[ENVELOPE_ERR_MAX];
 };
+
+/* space.c */
+void		 queue_space_start(struct queue *);
 
 /* queue.c */
 void		 queue_send(struct queue *, enum proc_id, uint32_t, uint32_t,

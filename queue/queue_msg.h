@@ -40,4 +40,12 @@ struct queue_rollback_req {
 	uint32_t	pad;
 };
 
+/* Free space in the spool, sent at start and every QUEUE_SPACE_INTERVAL. */
+struct queue_space {
+	uint64_t	avail;		/* bytes an unprivileged writer may use */
+};
+
+#define QUEUE_SPACE_INTERVAL	5.0	/* seconds */
+#define QUEUE_SPACE_RESERVE	(32ULL * 1024 * 1024)	/* kept free */
+
 #endif

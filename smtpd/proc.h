@@ -65,6 +65,7 @@ enum imsg_type {
 	IMSG_QUEUE_COMMIT,	/* smtp -> queue: struct queue_commit_req */
 	IMSG_QUEUE_COMMIT_RES,	/* queue -> smtp: struct queue_commit_res */
 	IMSG_QUEUE_ROLLBACK,	/* smtp -> queue: struct queue_rollback_req */
+	IMSG_QUEUE_SPACE,	/* queue -> smtp: struct queue_space, periodic */
 };
 
 #define PING_MAX		256

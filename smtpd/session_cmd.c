@@ -15,6 +15,7 @@
 #include "lib/log.h"
 #include "lib/version.h"
 #include "lib/xmalloc.h"
+#include "queue/queue_msg.h"
 #include "smtpd/session.h"
 
 struct session_cmd {
@@ -37,6 +38,7 @@ static void	cmd_help(struct session *, char *);
 static void	cmd_starttls(struct session *, char *);
 static void	cmd_auth(struct session *, char *);
 static void	hello(struct session *, char *, const char *, int);
+static int	tls_required(struct session *);
 static char	*path_arg(char *, const char *);
 
 static const struct session_cmd commands[] = {
@@ -170,6 +172,19 @@ path_arg(char *arg, const char *kw)
 	return *arg == '<' ? arg : NULL;
 }
 
+/* tls-require listeners: nothing but the basics before STARTTLS (A.1). */
+static int
+tls_required(struct session *s)
+{
+	const struct listener *l = s->listener->conf;
+
+	if ((l->flags & (LISTENER_TLS_REQUIRE | LISTENER_SMTPS)) && !s->tls) {
+		session_reply(s, "530 5.7.0 Must issue a STARTTLS command first");
+		return 1;
+	}
+	return 0;
+}
+
 static int
 mail_policy(struct session *s)
 {
@@ -180,10 +195,8 @@ mail_policy(struct session *s)
 		session_error(s);
 		return -1;
 	}
-	if ((l->flags & (LISTENER_TLS_REQUIRE | LISTENER_SMTPS)) && !s->tls) {
-		session_reply(s, "530 5.7.0 Must issue a STARTTLS command first");
+	if (tls_required(s))
 		return -1;
-	}
 	if ((l->flags & LISTENER_AUTH) && s->auth_user[0] == '\0') {
 		session_reply(s, "530 5.7.0 Authentication required");
 		return -1;
@@ -247,6 +260,11 @@ cmd_mail(struct session *s, char *arg)
 		    "message size");
 		return;
 	}
+	if (s->server->spool_known && s->server->spool_avail <
+	    t->size_decl + QUEUE_SPACE_RESERVE) {
+		session_reply(s, "452 4.3.1 Insufficient system storage");
+		return;
+	}
 	addr_format(&t->sender, t->sender_text, sizeof(t->sender_text));
 	t->active = 1;
 	log_info("%016llx smtp event=mail from=<%s> size=%llu",
@@ -264,6 +282,8 @@ cmd_rcpt(struct session *s, char *arg)
 	size_t used;
 	char *p;
 
+	if (tls_required(s))
+		return;
 	if (!t->active) {
 		session_reply(s, "503 5.5.1 Error: need MAIL command");
 		session_error(s);
@@ -316,6 +336,8 @@ cmd_rcpt(struct session *s, char *arg)
 static void
 cmd_data(struct session *s, char *arg)
 {
+	if (tls_required(s))
+		return;
 	if (!s->txn.active) {
 		session_reply(s, "503 5.5.1 Error: need MAIL command");
 		session_error(s);
@@ -408,6 +430,8 @@ cmd_auth(struct session *s, char *arg)
 	const struct listener *l = s->listener->conf;
 
 	(void)arg;
+	if (tls_required(s))
+		return;
 	if (!(l->flags & (LISTENER_AUTH | LISTENER_AUTH_OPTIONAL))) {
 		session_reply(s, "503 5.5.1 Command not supported");
 		return;

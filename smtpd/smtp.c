@@ -40,6 +40,8 @@ static const struct ipc_rule smtp_rules[] = {
 	{ IMSG_QUEUE_CREATE_RES, PROC_BIT(PROC_QUEUE),
 	    sizeof(struct queue_create_res), sizeof(struct queue_create_res),
 	    IPC_FD_OPTIONAL },
+	{ IMSG_QUEUE_SPACE, PROC_BIT(PROC_QUEUE), sizeof(struct queue_space),
+	    sizeof(struct queue_space), IPC_FD_NONE },
 	{ IMSG_QUEUE_COMMIT_RES, PROC_BIT(PROC_QUEUE),
 	    sizeof(struct queue_commit_res), sizeof(struct queue_commit_res),
 	    IPC_FD_NONE },
@@ -145,6 +147,7 @@ smtp_accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 static int
 smtp_dispatch(struct role *r, enum proc_id from, struct ipc_msg *m)
 {
+	struct queue_space space;
 	uint32_t idx;
 
 	(void)from;
@@ -164,6 +167,11 @@ smtp_dispatch(struct role *r, enum proc_id from, struct ipc_msg *m)
 		return session_queue_created(m);
 	case IMSG_QUEUE_COMMIT_RES:
 		return session_queue_committed(m);
+	case IMSG_QUEUE_SPACE:
+		memcpy(&space, m->data, sizeof(space));
+		smtp_server.spool_avail = space.avail;
+		smtp_server.spool_known = 1;
+		return 0;
 	}
 	if (m->fd != -1)
 		close(m->fd);

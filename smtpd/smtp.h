@@ -21,6 +21,8 @@ struct smtp_server {
 	struct config		*conf;
 	struct ev_loop		*loop;
 	struct session_list	 sessions;	/* every open session */
+	uint64_t		 spool_avail;	/* bytes, from the queue role */
+	int			 spool_known;
 };
 
 struct smtp_listener {
