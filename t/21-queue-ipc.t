@@ -40,13 +40,19 @@ sub frame {
 	    $IPC_VERSION, 0) . $payload;
 }
 
+my $IMSG_QUEUE_SPACE = 16;
+
 sub recv_frame {
 	my ($sock, $timeout) = @_;
 	my $rin = '';
 	vec($rin, fileno($sock), 1) = 1;
 	return undef unless select(my $rout = $rin, undef, undef, $timeout // 5) > 0;
 	my $r = sysread($sock, my $buf, 70000);
-	return defined $r ? $buf : undef;
+	return undef unless defined $r;
+	# The queue's periodic free-space report is not part of any exchange.
+	return recv_frame($sock, $timeout) if length $buf >= 16 &&
+	    (unpack("L", $buf))[0] == $IMSG_QUEUE_SPACE;
+	return $buf;
 }
 
 # (type, reqid, payload) of the next frame, or () on EOF/timeout.
