@@ -19,6 +19,7 @@ use Carp;
 use Cwd qw(abs_path);
 use File::Temp qw(tempdir);
 use IO::Socket::INET;
+use Fcntl qw(O_CREAT O_EXCL O_WRONLY);
 use POSIX qw(:sys_wait_h setpgid);
 use Time::HiRes qw(sleep time);
 
@@ -95,13 +96,33 @@ sub spool_entries {
 sub src { return $SRC }
 sub is_root { return $> == 0 }
 
+# A free loopback port below the kernel's ephemeral range, so client
+# connections of concurrent tests never take it, reserved by a lock file
+# among tests running in parallel (released at exit).
+my $PORTDIR = "/tmp/smtpd-test-ports";
+my @RESERVED;
+
 sub free_port {
-	my $s = IO::Socket::INET->new(Listen => 1, LocalAddr => '127.0.0.1',
-	    LocalPort => 0, Proto => 'tcp', ReuseAddr => 1)
-	    or croak "free_port: $!";
-	my $port = $s->sockport;
-	close $s;
-	return $port;
+	mkdir $PORTDIR, 01777;
+	for (1 .. 1000) {
+		my $port = 20000 + int(rand(12000));
+		my $lock = "$PORTDIR/$port";
+		if (-e $lock && time - (stat($lock))[9] > 3600) {
+			unlink $lock;	# left over by a killed test run
+		}
+		sysopen(my $fh, $lock, O_CREAT | O_EXCL | O_WRONLY) or next;
+		close $fh;
+		my $s = IO::Socket::INET->new(Listen => 1, LocalAddr => '127.0.0.1',
+		    LocalPort => $port, Proto => 'tcp', ReuseAddr => 1);
+		unless ($s) {
+			unlink $lock;
+			next;
+		}
+		close $s;
+		push @RESERVED, [$lock, $$];
+		return $port;
+	}
+	croak "free_port: no free port found";
 }
 
 sub tempdir_public {
@@ -367,6 +388,7 @@ sub DESTROY {
 END {
 	local ($?, $!, $@);
 	$_->stop for @LIVE;
+	unlink map { $_->[0] } grep { $_->[1] == $$ } @RESERVED;
 }
 
 1;
