@@ -1,0 +1,77 @@
+#!/bin/sh
+# postfix-conf.sh ROOT PORT: write a private Postfix instance under ROOT
+# whose smtpd listens on 127.0.0.1:PORT and accepts mail for any local
+# part at bench.example (root@bench.example in the benchmark):
+#
+#   ROOT/etc      config_directory (main.cf, master.cf)
+#   ROOT/queue    queue_directory (committed mail lands in incoming/)
+#   ROOT/data     data_directory
+#   ROOT/maillog  the log (postlogd; there is no syslogd to rely on)
+#
+# Start it with `postfix -c ROOT/etc start`, stop it with
+# `postfix -c ROOT/etc stop`. Nothing here touches the system's
+# /etc/postfix instance; Postfix only reads postfix-files and
+# dynamicmaps.cf from meta_directory (/etc/postfix on Debian).
+#
+# Accept-and-commit only: master.cf runs smtpd, cleanup (which fsyncs the
+# queue file before smtpd answers 250), trivial-rewrite (address
+# resolution for smtpd and cleanup), anvil and postlogd. There is no qmgr,
+# pickup or delivery agent, so committed mail stays in queue/incoming and
+# Postfix spends no CPU on delivery during the measurement, which matches
+# our smtpd today (no local delivery yet). The price: cleanup logs
+# "warning: unable to look up public/qmgr" once per message when it tries
+# to wake the queue manager.
+set -eu
+root=$1
+port=$2
+mkdir -p "$root/etc" "$root/queue" "$root/data"
+chmod 0755 "$root" "$root/etc" "$root/queue"
+chown postfix "$root/data"
+cat >"$root/etc/main.cf" <<CF
+# Private benchmark instance written by smtpd's t/bench/postfix-conf.sh.
+compatibility_level = 3.6
+queue_directory = $root/queue
+data_directory = $root/data
+meta_directory = /etc/postfix
+command_directory = /usr/sbin
+daemon_directory = /usr/lib/postfix/sbin
+shlib_directory = /usr/lib/postfix
+mail_owner = postfix
+setgid_group = postdrop
+multi_instance_wrapper =
+multi_instance_enable = no
+maillog_file = $root/maillog
+maillog_file_prefixes = $root
+syslog_name = postfix-bench
+myhostname = bench-postfix.localdomain
+mydomain = localdomain
+myorigin = \$myhostname
+mydestination = bench.example, localhost
+inet_interfaces = 127.0.0.1
+inet_protocols = ipv4
+mynetworks = 127.0.0.0/8
+# Any local part at bench.example, without a passwd or alias lookup.
+local_recipient_maps =
+alias_maps =
+alias_database =
+relay_domains =
+smtpd_tls_security_level = none
+smtp_tls_security_level = none
+# No reverse lookup of 127.0.0.1 (our smtpd does none either).
+smtpd_peername_lookup = no
+biff = no
+append_dot_mydomain = no
+smtputf8_enable = no
+# Enough smtpd and cleanup processes for 20 sessions (default 100), no
+# inflow throttling; loopback clients are exempt from anvil's limits.
+default_process_limit = 100
+in_flow_delay = 0s
+CF
+cat >"$root/etc/master.cf" <<CF
+# service type  private unpriv  chroot  wakeup  maxproc command + args
+$port     inet  n       -       n       -       -       smtpd
+cleanup   unix  n       -       n       -       0       cleanup
+rewrite   unix  -       -       n       -       -       trivial-rewrite
+anvil     unix  -       -       n       -       1       anvil
+postlog   unix-dgram n  -       n       -       1       postlogd
+CF
