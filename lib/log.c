@@ -22,6 +22,7 @@ static const char *log_rolename = NULL;
 static int log_foreground = 1;
 static int log_verbose;
 static int log_tracemask;
+static pid_t log_pid;		/* cached: one syscall less per line */
 
 static const struct {
 	const char	*name;
@@ -50,6 +51,7 @@ void
 log_init(const char *progname, int foreground, int verbose)
 {
 	log_prog = progname;
+	log_pid = getpid();
 	log_foreground = foreground;
 	log_verbose = verbose;
 	if (!foreground)
@@ -61,6 +63,7 @@ void
 log_setrole(const char *role)
 {
 	log_rolename = role;
+	log_pid = getpid();	/* after a fork or daemon(3) */
 }
 
 const char *
@@ -137,10 +140,10 @@ log_emit(int prio, const char *fmt, va_list ap, int with_errno)
 		snprintf(line + n, sizeof(line) - n, ": %s", strerror(saved));
 	if (log_foreground) {
 		if (log_rolename)
-			fprintf(stderr, "%s[%d] %s: %s\n", log_prog, (int)getpid(),
+			fprintf(stderr, "%s[%d] %s: %s\n", log_prog, (int)log_pid,
 			    log_rolename, line);
 		else
-			fprintf(stderr, "%s[%d]: %s\n", log_prog, (int)getpid(),
+			fprintf(stderr, "%s[%d]: %s\n", log_prog, (int)log_pid,
 			    line);
 		fflush(stderr);
 	} else if (log_rolename)

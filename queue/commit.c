@@ -96,6 +96,7 @@ commit_spool_init(struct commit_spool *cs, int fd)
 	size_t i;
 
 	cs->fd = fd;
+	groupsync_init(&cs->gs, fd);
 	if (pthread_mutex_init(&cs->bucket_lock, NULL) != 0)
 		abort();	/* only fails for lack of resources at start */
 	for (i = 0; i < COMMIT_BUCKETS; i++)
@@ -106,6 +107,7 @@ void
 commit_spool_clear(struct commit_spool *cs)
 {
 	pthread_mutex_destroy(&cs->bucket_lock);
+	groupsync_clear(&cs->gs);
 	cs->fd = -1;
 }
 
@@ -235,9 +237,9 @@ commit_write_envelope(int dfd, const struct commit_envelope *ce,
 		}
 		off += (size_t)n;
 	}
+	/* Made durable with the rest by the commit's first group sync. */
 	*step = COMMIT_STEP_FSYNC_ENVELOPE;
-	if (commit_inject(*step, ids_evpid_msgid(ce->evpid)) == -1 ||
-	    fsync(fd) == -1)
+	if (commit_inject(*step, ids_evpid_msgid(ce->evpid)) == -1)
 		goto fail;
 	if (close(fd) == -1)
 		return -1;
@@ -294,10 +296,10 @@ commit_message(struct commit_spool *cs, uint32_t msgid,
 	snprintf(path, sizeof(path), SPOOL_INCOMING "/%08x/" COMMIT_MESSAGE,
 	    msgid);
 
+	/* Its size for the log; its data is made durable by the group sync. */
 	step = COMMIT_STEP_OPEN_MESSAGE;
 	if (commit_inject(step, msgid) == -1 ||
-	    (fd = openat(cs->fd, path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) ==
-	    -1 || fstat(fd, &st) == -1)
+	    fstatat(cs->fd, path, &st, AT_SYMLINK_NOFOLLOW) == -1)
 		goto fail;
 	if (!S_ISREG(st.st_mode)) {
 		errno = EINVAL;
@@ -305,10 +307,8 @@ commit_message(struct commit_spool *cs, uint32_t msgid,
 	}
 	res->size = (int64_t)st.st_size;
 	step = COMMIT_STEP_FSYNC_MESSAGE;
-	if (commit_inject(step, msgid) == -1 || fsync(fd) == -1)
+	if (commit_inject(step, msgid) == -1)
 		goto fail;
-	close(fd);
-	fd = -1;
 
 	step = COMMIT_STEP_OPEN_DIR;
 	if (commit_inject(step, msgid) == -1 ||
@@ -318,8 +318,12 @@ commit_message(struct commit_spool *cs, uint32_t msgid,
 	for (i = 0; i < n; i++)
 		if (commit_write_envelope(dfd, &envs[i], &step) == -1)
 			goto fail;
+	/*
+	 * The message, its envelopes and incoming/<msgid>'s entries: one
+	 * filesystem sync shared with every commit waiting at this moment.
+	 */
 	step = COMMIT_STEP_FSYNC_DIR;
-	if (commit_inject(step, msgid) == -1 || fsync(dfd) == -1)
+	if (commit_inject(step, msgid) == -1 || groupsync_wait(&cs->gs) == -1)
 		goto fail;
 	close(dfd);
 	dfd = -1;
@@ -340,9 +344,9 @@ again:
 		goto fail;
 	}
 	renamed = 1;
+	/* The rename: a second shared sync, then the 250 may go out. */
 	step = COMMIT_STEP_FSYNC_BUCKET;
-	if (commit_inject(step, msgid) == -1 ||
-	    spoolfs_fsync_dir(cs->fd, bucket) == -1)
+	if (commit_inject(step, msgid) == -1 || groupsync_wait(&cs->gs) == -1)
 		goto fail;
 	res->status = QUEUE_OK;
 	return 0;

@@ -15,6 +15,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "queue/groupsync.h"
+
 #define COMMIT_MESSAGE		"message"	/* the body's file name */
 #define COMMIT_BUCKETS		256		/* queue/00 ... queue/ff */
 #define COMMIT_BUCKET(msgid)	((unsigned int)((msgid) & 0xff))
@@ -46,6 +48,7 @@ enum commit_step {
  */
 struct commit_spool {
 	int			 fd;		/* spool root, not owned */
+	struct groupsync	 gs;		/* shared syncfs rounds */
 	pthread_mutex_t		 bucket_lock;
 	atomic_uchar		 bucket_ok[COMMIT_BUCKETS];
 };

@@ -103,6 +103,7 @@ parent_main(struct parent_opts *opts, struct config *conf, const char *argv0)
 	parent_sockets(p);
 	if (!opts->foreground && daemon(0, 0) == -1)
 		fatal("daemon");
+	log_setrole("parent");		/* daemon(3) changed our pid */
 	signal(SIGPIPE, SIG_IGN);
 
 	p->loop = ev_default_loop(EVFLAG_AUTO);

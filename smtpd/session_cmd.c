@@ -267,7 +267,7 @@ cmd_mail(struct session *s, char *arg)
 	}
 	addr_format(&t->sender, t->sender_text, sizeof(t->sender_text));
 	t->active = 1;
-	log_info("%016llx smtp event=mail from=<%s> size=%llu",
+	log_debug("%016llx smtp event=mail from=<%s> size=%llu",
 	    (unsigned long long)s->id, t->sender_text,
 	    (unsigned long long)t->size_decl);
 	session_reply(s, "250 2.0.0 Ok");

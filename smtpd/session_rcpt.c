@@ -114,7 +114,8 @@ session_lka_result(struct ipc_msg *m)
 		s->txn.pending = NULL;
 		TAILQ_INSERT_TAIL(&s->txn.rcpts, r, entry);
 		s->txn.nrcpt++;
-		log_info("%016llx smtp event=rcpt to=<%s> envelopes=%zu "
+		/* The lookup role logged the decision; this is detail. */
+		log_debug("%016llx smtp event=rcpt to=<%s> envelopes=%zu "
 		    "result=Ok", (unsigned long long)s->id, r->text, r->nevp);
 		session_reply(s, "250 2.1.5 Recipient ok");
 	} else if (res.status != LKA_OK && strlen(res.reply) >= 4 &&
