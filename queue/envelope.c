@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/addr.h"
 #include "lib/ids.h"
 #include "lib/record.h"
 #include "lib/utf8.h"
@@ -203,10 +204,27 @@ envelope_time_check(time_t t)
 } while (0)
 
 /*
+ * A mailbox (lib/addr, SMTPUTF8 allowed; a bare "postmaster" as RCPT TO
+ * may give it); "" only for a sender (the null sender).
+ */
+static int
+envelope_addr_check(const char *a, int is_sender)
+{
+	struct mailaddr ma;
+
+	if (a[0] == '\0')
+		return is_sender ? 0 : -1;
+	if (addr_parse_mailbox(a, strlen(a), ADDR_OPT_UTF8 |
+	    (is_sender ? 0 : ADDR_OPT_POSTMASTER), &ma) != ADDR_OK)
+		return -1;
+	return 0;
+}
+
+/*
  * The one definition of a well-formed envelope, applied before encoding
- * and after decoding. Addresses are only checked for length, control
- * characters and UTF-8 here; the full RFC 5321 check (lib/addr.h) belongs
- * here too, next to the STRCHECKs of sender, rcpt and dest.
+ * and after decoding. Sender, rcpt and dest go through the one address
+ * parser (lib/addr.h) again: a decoded envelope can never carry an
+ * address the SMTP engine would have refused.
  * 0, or -1 with a reason in err.
  */
 int
@@ -247,6 +265,12 @@ envelope_validate(const struct envelope *e, char *err, size_t errsz)
 		    " or username without auth flag");
 	if (e->rcpt[0] == '\0' || e->dest[0] == '\0')
 		return envelope_fail(err, errsz, "empty rcpt or dest");
+	if (envelope_addr_check(e->sender, 1) == -1)
+		return envelope_fail(err, errsz, "bad sender address");
+	if (envelope_addr_check(e->rcpt, 0) == -1)
+		return envelope_fail(err, errsz, "bad rcpt address");
+	if (envelope_addr_check(e->dest, 0) == -1)
+		return envelope_fail(err, errsz, "bad dest address");
 	/* Reports go out with the null sender, and never answer one. */
 	if ((e->flags & ENVELOPE_F_BOUNCE) && e->sender[0] != '\0')
 		return envelope_fail(err, errsz, "report with a sender");

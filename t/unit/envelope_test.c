@@ -17,6 +17,7 @@
 #include <cmocka.h>
 
 #include "lib/record.h"
+#include "lib/addr.h"
 #include "queue/envelope.h"
 
 #define EVPID		0x1a2b3c4d9e8f7a6bULL
@@ -55,6 +56,21 @@ env_min(struct envelope *e)
 	e->ttl = 4 * 86400;
 }
 
+/*
+ * The longest address the envelope holds (256 octets) that is still a
+ * valid RFC 5321 mailbox: a 64-octet local part and 63-octet labels.
+ */
+static void
+fill_addr(char *buf, size_t max, char c)
+{
+	size_t i;
+
+	fill(buf, max, c);
+	buf[ADDR_LOCAL_MAX] = '@';
+	for (i = ADDR_LOCAL_MAX + 1 + 63; i < max; i += 64)
+		buf[i] = '.';
+}
+
 /* Every field present and as long or as large as it may be. */
 static void
 env_max(struct envelope *e)
@@ -72,11 +88,10 @@ env_max(struct envelope *e)
 	memcpy(e->sockaddr, "fe80::1:2:3:4%", 14);
 	fill(e->username, ENVELOPE_USER_MAX, 'u');
 	e->flags = ENVELOPE_F_ALL & ~ENVELOPE_F_BOUNCE;
-	fill(e->sender, ENVELOPE_ADDR_MAX, 'f');
-	e->sender[10] = '@';
-	fill(e->rcpt, ENVELOPE_ADDR_MAX, 'r');
+	fill_addr(e->sender, ENVELOPE_ADDR_MAX, 'f');
+	fill_addr(e->rcpt, ENVELOPE_ADDR_MAX, 'r');
 	memcpy(e->rcpt, "\xc3\xa9\xe2\x82\xac\xf0\x9f\x93\xa7", 9); /* UTF-8 */
-	fill(e->dest, ENVELOPE_ADDR_MAX, 'e');
+	fill_addr(e->dest, ENVELOPE_ADDR_MAX, 'e');
 	fill(e->mda_user, ENVELOPE_USER_MAX, 'm');
 	fill(e->mda_subaddress, ENVELOPE_ADDR_MAX, 'a');
 	e->dsn_notify = ENVELOPE_DSN_SUCCESS | ENVELOPE_DSN_FAILURE |
