@@ -7,41 +7,18 @@ use warnings;
 use FindBin;
 use lib "$FindBin::Bin/lib";
 use Test::More;
-use Socket qw(AF_UNIX SOCK_SEQPACKET PF_UNSPEC);
 use IO::Handle;
-use POSIX qw(:sys_wait_h dup2);
+use POSIX qw(:sys_wait_h);
 use Time::HiRes qw(sleep time);
 use SmtpdTest;
+use IpcTest;
 
-my %ID = (parent => 0, smtp => 1, lookup => 2, queue => 3, relay => 4,
-    control => 5);
-my $IPC_VERSION = 1;
-my ($IMSG_PING, $IMSG_PONG) = (1, 2);
-my $MAX = 64 * 1024;
-
-sub frame {
-	my ($type, $payload, %o) = @_;
-	my $len = $o{len} // length $payload;
-	return pack("LLLSS", $type, $len, $o{reqid} // 0,
-	    $o{version} // $IPC_VERSION, 0) . $payload;
-}
-
-my $IMSG_QUEUE_SPACE = 16;
-
-sub recv_frame {
-	my ($sock, $timeout) = @_;
-	my $rin = '';
-	vec($rin, fileno($sock), 1) = 1;
-	my $n = select(my $rout = $rin, undef, undef, $timeout // 5);
-	return undef unless $n > 0;
-	my $buf;
-	my $r = sysread($sock, $buf, $MAX + 64);
-	return undef unless defined $r;
-	# The queue's periodic free-space report is not part of any exchange.
-	return recv_frame($sock, $timeout) if length $buf >= 16 &&
-	    (unpack("L", $buf))[0] == $IMSG_QUEUE_SPACE;
-	return $buf;
-}
+my %ID = %IpcTest::ID;
+my $IMSG_PING = $IpcTest::IMSG{IMSG_PING};
+my $IMSG_PONG = $IpcTest::IMSG{IMSG_PONG};
+my $MAX = $IpcTest::MAX;
+*frame = \&IpcTest::frame;
+*recv_frame = \&IpcTest::recv_frame;
 
 my $d = SmtpdTest->new;	# for its config and spool only
 # A role started alone chroots like in the daemon: give it its directories.
@@ -51,30 +28,9 @@ mkdir "/var/empty", 0755 if SmtpdTest::is_root() && !-d "/var/empty";
 for my $role (qw(smtp lookup queue relay control)) {
 	my $self = $ID{$role};
 	my @others = grep { $_ != $self && $_ != 0 } values %ID;
-	my (%mine, %theirs);
-	for my $p (0, @others) {
-		socketpair(my $a, my $b, AF_UNIX, SOCK_SEQPACKET, PF_UNSPEC)
-		    or die "socketpair: $!";
-		$mine{$p} = $a;
-		$theirs{$p} = $b;
-	}
 	my $log = $d->dir . "/ipc-$role.log";
-	my $pid = fork() // die;
-	if ($pid == 0) {
-		open(STDOUT, '>>', $log);
-		open(STDERR, '>&', \*STDOUT);
-		# Move each channel to fd 3 + peer id (via high fds first).
-		for my $p (keys %theirs) {
-			dup2(fileno($theirs{$p}), 100 + $p) or POSIX::_exit(126);
-		}
-		for my $p (keys %theirs) {
-			dup2(100 + $p, 3 + $p) or POSIX::_exit(126);
-			POSIX::close(100 + $p);
-		}
-		exec(SmtpdTest::build() . "/smtpd", "-d", "-v", "-x", $role,
-		    "-f", $d->conf_path) or POSIX::_exit(127);
-	}
-	close $_ for values %theirs;
+	my ($pid, $ch) = IpcTest::start_role($role, $d->conf_path, $log, [0, @others]);
+	my %mine = %$ch;
 
 	my $ready = recv_frame($mine{0}, 10);
 	ok(defined $ready && length($ready) >= 16 &&

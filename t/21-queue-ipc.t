@@ -11,58 +11,16 @@ use warnings;
 use FindBin;
 use lib "$FindBin::Bin/lib";
 use Test::More;
-use Socket qw(AF_UNIX SOCK_SEQPACKET PF_UNSPEC);
-use POSIX qw(:sys_wait_h dup2);
+use POSIX qw(:sys_wait_h);
 use Time::HiRes qw(sleep time);
 use SmtpdTest;
+use IpcTest;
 
-my %ID = (parent => 0, smtp => 1, lookup => 2, queue => 3, relay => 4,
-    control => 5);
-my $IPC_VERSION = 1;
-
-# Message numbers from the one definition, smtpd/proc.h.
-my %IMSG;
-{
-	my $h = SmtpdTest::slurp(SmtpdTest::src() . "/smtpd/proc.h");
-	my ($body) = $h =~ /enum imsg_type \{(.*?)\n\};/s or die "no enum imsg_type";
-	$body =~ s{/\*.*?\*/}{}gs;
-	my $n = 0;
-	for my $item (split /,/, $body) {
-		next unless $item =~ /(IMSG_\w+)(?:\s*=\s*(\d+))?/;
-		$n = defined $2 ? $2 : $n + 1;
-		$IMSG{$1} = $n;
-	}
-}
-
-sub frame {
-	my ($type, $payload, %o) = @_;
-	return pack("LLLSS", $type, length $payload, $o{reqid} // 0,
-	    $IPC_VERSION, 0) . $payload;
-}
-
-my $IMSG_QUEUE_SPACE = 16;
-
-sub recv_frame {
-	my ($sock, $timeout) = @_;
-	my $rin = '';
-	vec($rin, fileno($sock), 1) = 1;
-	return undef unless select(my $rout = $rin, undef, undef, $timeout // 5) > 0;
-	my $r = sysread($sock, my $buf, 70000);
-	return undef unless defined $r;
-	# The queue's periodic free-space report is not part of any exchange.
-	return recv_frame($sock, $timeout) if length $buf >= 16 &&
-	    (unpack("L", $buf))[0] == $IMSG_QUEUE_SPACE;
-	return $buf;
-}
-
-# (type, reqid, payload) of the next frame, or () on EOF/timeout.
-sub next_msg {
-	my ($sock, $timeout) = @_;
-	my $f = recv_frame($sock, $timeout);
-	return () unless defined $f && length $f >= 16;
-	my ($type, $len, $reqid) = unpack("LLL", $f);
-	return ($type, $reqid, substr($f, 16));
-}
+my %ID = %IpcTest::ID;
+my %IMSG = %IpcTest::IMSG;
+*frame = \&IpcTest::frame;
+*recv_frame = \&IpcTest::recv_frame;
+*next_msg = \&IpcTest::next_msg;
 
 # An envelope as queue/envelope.c encodes it (see 20-queue-corrupt.t).
 sub rec { my ($type, $value) = @_; return pack("CN", $type, length $value) . $value }
@@ -88,26 +46,9 @@ for my $sub (qw(incoming queue corrupt purge)) {
 	}
 }
 
-my (%mine, %theirs);
-for my $p (0, 1, 2, 4, 5) {
-	socketpair(my $a, my $b, AF_UNIX, SOCK_SEQPACKET, PF_UNSPEC) or die;
-	$mine{$p} = $a;
-	$theirs{$p} = $b;
-}
 my $log = $d->dir . "/queue.log";
-my $pid = fork() // die;
-if ($pid == 0) {
-	open(STDOUT, '>>', $log);
-	open(STDERR, '>&', \*STDOUT);
-	dup2(fileno($theirs{$_}), 100 + $_) or POSIX::_exit(126) for keys %theirs;
-	for my $p (keys %theirs) {
-		dup2(100 + $p, 3 + $p) or POSIX::_exit(126);
-		POSIX::close(100 + $p);
-	}
-	exec(SmtpdTest::build() . "/smtpd", "-d", "-x", "queue", "-f",
-	    $d->conf_path) or POSIX::_exit(127);
-}
-close $_ for values %theirs;
+my ($pid, $ch) = IpcTest::start_role("queue", $d->conf_path, $log, [0, 1, 2, 4, 5]);
+my %mine = %$ch;
 my $smtp = $mine{$ID{smtp}};
 
 sub wait_log {
