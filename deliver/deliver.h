@@ -1,0 +1,239 @@
+/*
+ * deliver.h: the local delivery agent (spec/delivery.md), shared by the
+ * deliver program (deliver/main.c) and its unit tests. One delivery is a
+ * struct dlv_request; every step reports into one struct outcome
+ * (success, temporary or permanent failure with an RFC 3463 code and a
+ * one-line diagnostic). Nothing here runs as root except the mbox spool
+ * open and lock (mbox.c, mbox_lock.c), done by main.c before it drops
+ * privileges; nothing here parses network input except the message
+ * itself, which is copied, never interpreted beyond the header scan.
+ */
+#ifndef DELIVER_DELIVER_H
+#define DELIVER_DELIVER_H
+
+#include <sys/types.h>
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "lib/addr.h"
+#include "lib/buf.h"
+
+/* ------------------------------------------------------------ outcome.c */
+
+enum outcome_status {
+	OUTCOME_OK = 0,
+	OUTCOME_TEMP,		/* stays queued, retried */
+	OUTCOME_PERM,		/* bounced */
+};
+
+#define OUTCOME_ESC_SIZE	16	/* "5.123.123" and NUL */
+#define OUTCOME_TEXT_SIZE	512	/* one diagnostic line, printable */
+
+struct outcome {
+	enum outcome_status	status;
+	char			esc[OUTCOME_ESC_SIZE];
+	char			text[OUTCOME_TEXT_SIZE];
+};
+
+void	outcome_ok(struct outcome *);
+void	outcome_set(struct outcome *, enum outcome_status, const char *,
+	    const char *, ...) __attribute__((format(printf, 4, 5)));
+void	outcome_errno(struct outcome *, int, const char *, ...)
+	    __attribute__((format(printf, 3, 4)));
+int	outcome_exit(const struct outcome *);
+const char *outcome_result(const struct outcome *);
+size_t	outcome_esc_len(const char *, size_t);
+size_t	outcome_quote(char *, size_t, const char *, size_t);
+
+/* ------------------------------------------------------------ convert.c */
+
+/*
+ * The one streaming filter between the queued message and a local file:
+ * CRLF -> LF, a leading mbox "From " line dropped, mboxrd quoting (mbox
+ * only), a final LF added when missing. Pure: no I/O, resumable at any
+ * byte, so chunking never changes the output.
+ */
+#define CONVERT_QUOTE	0x01	/* mboxrd: ^>*From  gets one more '>' */
+#define CONVERT_STRIP	0x02	/* drop a first line starting "From " */
+
+struct convert {
+	int		flags;
+	int		state;
+	int		first;		/* still on the first line */
+	int		cr;		/* a CR waits for its LF */
+	int		done;		/* eof seen and everything flushed */
+	size_t		gt;		/* '>' seen at line start, held back */
+	size_t		match;		/* bytes of "From " matched, held */
+	size_t		pend_gt;	/* '>' to emit before pend[] */
+	uint8_t		pend[8];
+	size_t		npend, pendoff;
+	uint64_t	nout;		/* bytes emitted so far */
+	uint8_t		last;		/* last byte emitted */
+};
+
+void	convert_init(struct convert *, int);
+size_t	convert_run(struct convert *, const uint8_t *, size_t, size_t *,
+	    uint8_t *, size_t, int);
+
+/* ------------------------------------------------------------ headers.c */
+
+#define HEADERS_FIELD_MAX	1024	/* unfolded field kept for the check */
+
+struct headers_loop {
+	const char	*addr;		/* final recipient */
+	int		 state;
+	int		 found;
+	int		 done;
+	int		 overflow;
+	size_t		 len;
+	char		 field[HEADERS_FIELD_MAX];
+};
+
+void	headers_trace(struct buf *, const char *, const char *,
+	    const char *);
+void	headers_loop_init(struct headers_loop *, const char *);
+int	headers_loop_feed(struct headers_loop *, const uint8_t *, size_t);
+int	headers_loop_end(struct headers_loop *);
+int	headers_value_is(const char *, size_t, const char *);
+
+/* ------------------------------------------------------------- msgsrc.c */
+
+/*
+ * The message as read from the input: the input descriptor itself when it
+ * is a regular file (the queue's message file: no copy), else up to
+ * MSGSRC_MEM_MAX bytes in memory and anything larger in an unlinked spill
+ * file. Either way it can be read twice: once to measure, once to write.
+ */
+#define MSGSRC_MEM_MAX		(1024 * 1024)
+#define MSGSRC_CHUNK		(64 * 1024)
+
+struct msgsrc {
+	int		 fd;		/* -1: memory only */
+	int		 own;		/* fd is our spill file */
+	off_t		 base;		/* message start in fd */
+	off_t		 size;
+	uint8_t		*mem;
+};
+
+struct msgread {
+	struct msgsrc	*src;
+	off_t		 off;
+	struct convert	 conv;
+	uint8_t		 in[MSGSRC_CHUNK];
+	size_t		 inpos, inlen;
+	int		 eof;
+};
+
+int	msgsrc_load(struct msgsrc *, int, const char *, struct outcome *);
+void	msgsrc_free(struct msgsrc *);
+ssize_t	msgsrc_pread(struct msgsrc *, void *, size_t, off_t);
+void	msgsrc_reader(struct msgread *, struct msgsrc *, int);
+ssize_t	msgsrc_next(struct msgread *, uint8_t *, size_t);
+int	msgsrc_measure(struct msgsrc *, int, uint64_t *, struct outcome *);
+int	msgsrc_copy(struct msgsrc *, int, const struct buf *, int, uint64_t *,
+	    const char *, struct outcome *);
+int	msgsrc_write(int, const void *, size_t);
+void	msgsrc_readerr(struct outcome *, int);
+int	msgsrc_loop(struct msgsrc *, const char *, struct outcome *);
+
+/* ------------------------------------------------------------ request */
+
+enum dlv_mode {
+	DLV_MAILDIR = 0,
+	DLV_MBOX,		/* -M path */
+	DLV_SPOOL,		/* -s: MAILSPOOL/USER */
+	DLV_PIPE,
+};
+
+#define DLV_USER_MAX	256
+#define DLV_TAG_MAX	ADDR_LOCAL_MAX
+
+struct dlv_user {
+	char		name[DLV_USER_MAX];
+	uid_t		uid;
+	gid_t		gid;
+	char		home[4096];
+};
+
+struct dlv_request {
+	enum dlv_mode	 mode;
+	const char	*path;		/* Maildir root, mbox file or command */
+	struct dlv_user	 user;
+	char		 sender[ADDR_MAILBOX_SIZE];	/* "" = <> */
+	char		 orig[ADDR_MAILBOX_SIZE];	/* X-Original-To */
+	struct mailaddr	 final_addr;
+	char		 final[ADDR_MAILBOX_SIZE];	/* Delivered-To */
+	char		 tag[DLV_TAG_MAX + 1];		/* "" = none */
+	int		 notrace;	/* -n: caller wrote the headers */
+	int		 timeout;	/* pipe time limit, seconds */
+};
+
+/* ------------------------------------------------------------ mdauser.c */
+
+int	mdauser_lookup(const char *, struct dlv_user *, struct outcome *);
+int	mdauser_self(struct dlv_user *, struct outcome *);
+int	mdauser_drop(const struct dlv_user *, struct outcome *);
+
+/* ------------------------------------------------------------ maildir.c */
+
+#define MAILDIR_TRIES	10
+#define MAILDIR_HOST_SIZE	(4 * 256 + 1)	/* gethostname, escaped */
+
+int	maildir_host(char *, size_t, const char *);
+int	maildir_name(char *, size_t, long long, long, long, unsigned long,
+	    const char *, uint64_t);
+int	maildir_tag(char *, size_t, const char *);
+int	maildir_choose(char *, size_t, const char *, const char *,
+	    struct outcome *);
+int	maildir_prepare(const char *, struct outcome *);
+int	maildir_deliver(const char *, struct msgsrc *, const struct buf *,
+	    struct outcome *);
+
+/* ------------------------------------------------------- mbox.c, _lock.c */
+
+#ifndef MAILSPOOL
+#define MAILSPOOL	"/var/mail"
+#endif
+#define MBOX_LOCK_TRIES		20	/* one per second */
+#define MBOX_LOCK_STALE		500	/* seconds */
+#define MBOX_FROM_SIZE		(5 + ADDR_MAILBOX_SIZE + 1 + 24 + 2)
+
+struct mbox {
+	char		 path[4096];
+	char		 lockpath[4096 + 8];
+	int		 fd;
+	int		 spool;		/* the system spool file of a user */
+	int		 nolock;	/* /dev/null */
+	int		 dotlocked;
+	int		 fcntl_locked;
+	dev_t		 dev;
+	ino_t		 ino;
+};
+
+void	mbox_init(struct mbox *);
+int	mbox_open(struct mbox *, const char *, int, const struct dlv_user *,
+	    struct outcome *);
+int	mbox_append(struct mbox *, struct msgsrc *, const struct buf *,
+	    const char *, struct outcome *);
+void	mbox_close(struct mbox *);
+int	mbox_fromline(char *, size_t, const char *, time_t);
+int	mbox_lock(struct mbox *, struct outcome *);
+void	mbox_unlock(struct mbox *);
+
+/* ---------------------------------------------------- pipe.c, _status.c */
+
+#define PIPE_TIMEOUT	1000	/* seconds, Postfix's command_time_limit */
+#define PIPE_KILL_DELAY	5	/* SIGTERM to SIGKILL */
+#define PIPE_OUTPUT_MAX	4096	/* command output kept */
+#ifndef PIPE_PATH
+#define PIPE_PATH	"/usr/bin:/bin:/usr/sbin:/sbin"
+#endif
+
+int	pipe_deliver(const struct dlv_request *, struct msgsrc *,
+	    const struct buf *, struct outcome *);
+void	pipe_status_outcome(struct outcome *, int, int, const char *,
+	    size_t);
+
+#endif
