@@ -295,78 +295,81 @@ SKIP: {
 }
 
 # ------------------------------------------------------------ newaliases
-my $na_src = put("na-aliases", "postmaster: root\nroot: alice\nstaff: alice,\n  bob\n");
-my $conf = put("smtpd.conf", <<"EOF");
+# newaliases rebuilds system tables: it needs root, so do its tests.
+subtest 'newaliases' => sub {
+	plan skip_all => 'newaliases needs root' unless $> == 0;
+	my $na_src = put("na-aliases", "postmaster: root\nroot: alice\nstaff: alice,\n  bob\n");
+	my $conf = put("smtpd.conf", <<"EOF");
 queue directory "$dir/spool"
 table aliases db:$dir/na-aliases.db
 action "local" maildir alias <aliases>
 match from any for local action "local"
 EOF
-($rc, $out, $err) = run3([$newaliases, '-f', $conf]);
-is($out, "$na_src: 3 aliases\n", "newaliases -f: SOURCE: N aliases");
-is($rc, 0, "newaliases: exit 0") or diag($err);
-is(dump_db("$na_src.db"), "postmaster\troot\nroot\talice\nstaff\talice, bob\n",
-    "newaliases: db: table rebuilt from its name without .db");
-for my $how ([[$newaliases], "newaliases with SMTPD_CONF"],
-    [["$build/sendmail", '-oi', '-bi'], "sendmail -bi"],
-    [["$build/sendmail", '-I'], "sendmail -I"],
-    [["$build/send-mail", '-bi'], "send-mail -bi"],
-    [[$makemap, '-bi'], "makemap -bi"]) {
-	my ($cmd, $what) = @$how;
-	($rc, $out, $err) = run3($cmd, env => { SMTPD_CONF => $conf });
-	is("$rc $out$err", "0 $na_src: 3 aliases\n", "$what: rebuilds the aliases table");
-}
-($rc, $out, $err) = run3([$newaliases, '-f', $conf], env => { SMTPD_CONF => "$dir/nosuch.conf" });
-is($rc, 0, "newaliases: -f wins over SMTPD_CONF");
+	($rc, $out, $err) = run3([$newaliases, '-f', $conf]);
+	is($out, "$na_src: 3 aliases\n", "newaliases -f: SOURCE: N aliases");
+	is($rc, 0, "newaliases: exit 0") or diag($err);
+	is(dump_db("$na_src.db"), "postmaster\troot\nroot\talice\nstaff\talice, bob\n",
+	    "newaliases: db: table rebuilt from its name without .db");
+	for my $how ([[$newaliases], "newaliases with SMTPD_CONF"],
+	    [["$build/sendmail", '-oi', '-bi'], "sendmail -bi"],
+	    [["$build/sendmail", '-I'], "sendmail -I"],
+	    [["$build/send-mail", '-bi'], "send-mail -bi"],
+	    [[$makemap, '-bi'], "makemap -bi"]) {
+		my ($cmd, $what) = @$how;
+		($rc, $out, $err) = run3($cmd, env => { SMTPD_CONF => $conf });
+		is("$rc $out$err", "0 $na_src: 3 aliases\n", "$what: rebuilds the aliases table");
+	}
+	($rc, $out, $err) = run3([$newaliases, '-f', $conf], env => { SMTPD_CONF => "$dir/nosuch.conf" });
+	is($rc, 0, "newaliases: -f wins over SMTPD_CONF");
 
-my $na_before = fileid("$na_src.db");
-put("na-aliases", "postmaster: root\nroot: \"alice\n");
-($rc, $out, $err) = run3([$newaliases, '-f', $conf]);
-is($err, "newaliases: $na_src:2: invalid entry\n", "newaliases, invalid entry: FILE:LINE");
-is($rc, 1, "newaliases, invalid entry: exit 1");
-is($out, '', "newaliases, invalid entry: no count");
-is(fileid("$na_src.db"), $na_before, "newaliases, invalid entry: database untouched");
+	my $na_before = fileid("$na_src.db");
+	put("na-aliases", "postmaster: root\nroot: \"alice\n");
+	($rc, $out, $err) = run3([$newaliases, '-f', $conf]);
+	is($err, "newaliases: $na_src:2: invalid entry\n", "newaliases, invalid entry: FILE:LINE");
+	is($rc, 1, "newaliases, invalid entry: exit 1");
+	is($out, '', "newaliases, invalid entry: no count");
+	is(fileid("$na_src.db"), $na_before, "newaliases, invalid entry: database untouched");
 
-my $fsrc = put("file-aliases", "root: alice\nbob: \\bob\nBOB: bob\n");
-my $fconf = put("file.conf", "table aliases file:$fsrc\naction \"l\" maildir alias <aliases>\nmatch from any for local action \"l\"\n");
-($rc, $out, $err) = run3([$newaliases, '-f', $fconf]);
-is($out, "$fsrc: 2 aliases\n", "newaliases, file: table: checked and counted");
-is($err, "newaliases: warning: $fsrc:3: duplicate entry for bob\n", "file: table: a duplicate is a warning, as the daemon loads it");
-ok(!-e "$fsrc.db", "file: table: nothing built");
-put("file-aliases", "root: a b\n");
-($rc, $out, $err) = run3([$newaliases, '-f', $fconf]);
-is("$rc $err", "1 newaliases: $fsrc:1: invalid entry\n", "file: table: invalid entry, exit 1");
+	my $fsrc = put("file-aliases", "root: alice\nbob: \\bob\nBOB: bob\n");
+	my $fconf = put("file.conf", "table aliases file:$fsrc\naction \"l\" maildir alias <aliases>\nmatch from any for local action \"l\"\n");
+	($rc, $out, $err) = run3([$newaliases, '-f', $fconf]);
+	is($out, "$fsrc: 2 aliases\n", "newaliases, file: table: checked and counted");
+	is($err, "newaliases: warning: $fsrc:3: duplicate entry for bob\n", "file: table: a duplicate is a warning, as the daemon loads it");
+	ok(!-e "$fsrc.db", "file: table: nothing built");
+	put("file-aliases", "root: a b\n");
+	($rc, $out, $err) = run3([$newaliases, '-f', $fconf]);
+	is("$rc $err", "1 newaliases: $fsrc:1: invalid entry\n", "file: table: invalid entry, exit 1");
 
-my $iconf = put("inline.conf", "table aliases { root = alice, postmaster = root }\naction \"l\" maildir alias <aliases>\nmatch from any for local action \"l\"\n");
-($rc, $out, $err) = run3([$newaliases, '-f', $iconf]);
-is("$rc $out", "0 $iconf: 2 aliases\n", "inline table: checked and counted");
+	my $iconf = put("inline.conf", "table aliases { root = alice, postmaster = root }\naction \"l\" maildir alias <aliases>\nmatch from any for local action \"l\"\n");
+	($rc, $out, $err) = run3([$newaliases, '-f', $iconf]);
+	is("$rc $out", "0 $iconf: 2 aliases\n", "inline table: checked and counted");
 
-my $nconf = put("nodb.conf", "table aliases db:$dir/na-aliases.tc\naction \"l\" maildir alias <aliases>\nmatch from any for local action \"l\"\n");
-($rc, $out, $err) = run3([$newaliases, '-f', $nconf]);
-is($rc, 1, "db: table whose name does not end in .db: exit 1");
-like($err, qr/^newaliases: \Q$nconf\E:1: table aliases: .*does not end in \.db/, "and says why");
+	my $nconf = put("nodb.conf", "table aliases db:$dir/na-aliases.tc\naction \"l\" maildir alias <aliases>\nmatch from any for local action \"l\"\n");
+	($rc, $out, $err) = run3([$newaliases, '-f', $nconf]);
+	is($rc, 1, "db: table whose name does not end in .db: exit 1");
+	like($err, qr/^newaliases: \Q$nconf\E:1: table aliases: .*does not end in \.db/, "and says why");
 
-my $bconf = put("broken.conf", "table aliases db:relative.db\n");
-($rc, $out, $err) = run3([$newaliases, '-f', $bconf]);
-is($rc, 1, "broken configuration: exit 1");
-like($err, qr/^\Q$bconf\E:1: /m, "broken configuration: FILE:LINE");
-SKIP: {
-	skip "/etc/mail/aliases exists: not rebuilding the system's file", 2 if -e "/etc/mail/aliases";
-	my $hconf = put("hint.conf", "table myaliases file:$fsrc\naction \"l\" maildir alias <myaliases>\nmatch from any for local action \"l\"\n");
-	($rc, $out, $err) = run3([$newaliases, '-f', $hconf]);
-	is($err, "newaliases: warning: action \"l\" uses table \"myaliases\", not \"aliases\"; rebuild it with makemap -t aliases\n"
-	    . "newaliases: /etc/mail/aliases: No such file or directory\n", "no table named aliases: the default file, and a hint");
-	is($rc, 1, "no table named aliases, no /etc/mail/aliases: exit 1");
-}
+	my $bconf = put("broken.conf", "table aliases db:relative.db\n");
+	($rc, $out, $err) = run3([$newaliases, '-f', $bconf]);
+	is($rc, 1, "broken configuration: exit 1");
+	like($err, qr/^\Q$bconf\E:1: /m, "broken configuration: FILE:LINE");
+	SKIP: {
+		skip "/etc/mail/aliases exists: not rebuilding the system's file", 2 if -e "/etc/mail/aliases";
+		my $hconf = put("hint.conf", "table myaliases file:$fsrc\naction \"l\" maildir alias <myaliases>\nmatch from any for local action \"l\"\n");
+		($rc, $out, $err) = run3([$newaliases, '-f', $hconf]);
+		is($err, "newaliases: warning: action \"l\" uses table \"myaliases\", not \"aliases\"; rebuild it with makemap -t aliases\n"
+		    . "newaliases: /etc/mail/aliases: No such file or directory\n", "no table named aliases: the default file, and a hint");
+		is($rc, 1, "no table named aliases, no /etc/mail/aliases: exit 1");
+	}
+	{
+		($rc, $out, $err) = run3([$newaliases, '-f', $conf], uid => 65534);
+		is($err, "newaliases: need root privileges\n", "newaliases as a user: need root privileges");
+		is($rc, 1, "newaliases as a user: exit 1");
+	}
+};
 ($rc, $out, $err) = run3([$newaliases, '-x']);
 is("$rc $err", "1 usage: newaliases [-f config]\n", "newaliases: unknown option: usage");
 
-SKIP: {
-	skip "not root", 2 unless $> == 0;
-	($rc, $out, $err) = run3([$newaliases, '-f', $conf], uid => 65534);
-	is($err, "newaliases: need root privileges\n", "newaliases as a user: need root privileges");
-	is($rc, 1, "newaliases as a user: exit 1");
-}
 
 # ------------------------------------------------------------ other personalities
 ($rc, $out, $err) = run3(["$build/mailq"]);

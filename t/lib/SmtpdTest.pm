@@ -99,11 +99,11 @@ sub is_root { return $> == 0 }
 # A free loopback port below the kernel's ephemeral range, so client
 # connections of concurrent tests never take it, reserved by a lock file
 # among tests running in parallel (released at exit).
-my $PORTDIR = "/tmp/smtpd-test-ports";
+my $PORTDIR = "/tmp/smtpd-test-ports-$<";	# per user: no shared permissions
 my @RESERVED;
 
 sub free_port {
-	mkdir $PORTDIR, 01777;
+	mkdir $PORTDIR, 0700;
 	for (1 .. 1000) {
 		my $port = 20000 + int(rand(12000));
 		my $lock = "$PORTDIR/$port";
