@@ -18,8 +18,9 @@
  * `relay` actions accept any recipient that reached them. Every table
  * error or getpwnam(3) failure other than "no such user" is a temporary
  * failure (451 4.3.0), never 550: a broken table must not bounce mail.
- * Expansion (alias/virtual destinations, .forward) comes later; for now
- * one envelope per recipient, dest = the recipient.
+ * recipient_envelope() builds the template of an accepted recipient;
+ * aliases/expand.c turns it into one envelope per final destination
+ * (alias/virtual destinations, .forward).
  */
 #include <arpa/inet.h>
 
@@ -47,9 +48,6 @@ struct rcpt_parts {
 static int	recipient_split(const char *, char, struct rcpt_parts *);
 static enum table_result recipient_keys(struct table *, const char **,
 		    size_t);
-static enum table_result recipient_user(const struct rules_ctx *,
-		    const struct action *, const char *,
-		    struct rcpt_decision *);
 static void	recipient_reply(struct rcpt_decision *, enum lka_status,
 		    const char *);
 
@@ -96,7 +94,7 @@ recipient_keys(struct table *t, const char **keys, size_t nkeys)
 }
 
 /* A user of the action's userbase, or of the system. */
-static enum table_result
+enum table_result
 recipient_user(const struct rules_ctx *ctx, const struct action *a,
     const char *user, struct rcpt_decision *d)
 {

@@ -75,6 +75,12 @@ struct rcpt_decision {
 enum table_result recipient_known(const struct rules_ctx *,
 	    const struct action *, const char *rcpt, int local_domain,
 	    struct rcpt_decision *);
+/*
+ * Is `user` (folded, no tag) a user of the action's userbase, or without
+ * one of the system (getpwnam)? FOUND sets d->user if it was "".
+ */
+enum table_result recipient_user(const struct rules_ctx *,
+	    const struct action *, const char *user, struct rcpt_decision *);
 /* The whole decision for one request. */
 void	recipient_decide(const struct rules_ctx *, const struct lka_rcpt_req *,
 	    struct rcpt_decision *);

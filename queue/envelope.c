@@ -9,7 +9,9 @@
  * Record map (schema "envelope", magic ENVELOPE_MAGIC, ENVELOPE_VERSION):
  * EVR_* types and envelope_fields[] below; never renumber a type, add new
  * ones and bump the version. Required: evpid, type, family, rcpt, dest,
- * ctime, ttl. Other fields are written only when non-empty or non-zero;
+ * ctime, ttl. 0x25 mda-method and 0x26 mda-exec were appended for the
+ * pipe and file destinations of alias expansion (ENVELOPE_VERSION not
+ * bumped: absent means ENVELOPE_MDA_ACTION). Other fields are written only when non-empty or non-zero;
  * absent means empty or zero.
  */
 #include <arpa/inet.h>
@@ -41,6 +43,7 @@ enum {
 	EVR_ESC_SUBJECT = 0x1f, EVR_ESC_DETAIL = 0x20,
 	EVR_RUNFLAGS = 0x21, EVR_BOUNCE_TYPE = 0x22,
 	EVR_BOUNCE_DELAY = 0x23, EVR_BOUNCE_TTL = 0x24,
+	EVR_MDA_METHOD = 0x25, EVR_MDA_EXEC = 0x26,
 };
 
 #define R	RECORD_REQUIRED
@@ -82,6 +85,8 @@ static const struct record_field envelope_fields[] = {
 	NUM(EVR_BOUNCE_TYPE,	RECORD_U8,		"bounce-type"),
 	NUM(EVR_BOUNCE_DELAY,	RECORD_U64,		"bounce-delay"),
 	NUM(EVR_BOUNCE_TTL,	RECORD_U64,		"bounce-ttl"),
+	NUM(EVR_MDA_METHOD,	RECORD_U8,		"mda-method"),
+	STR(EVR_MDA_EXEC,	ENVELOPE_EXEC_MAX,	"mda-exec"),
 };
 #undef R
 #undef STR
@@ -252,6 +257,7 @@ envelope_validate(const struct envelope *e, char *err, size_t errsz)
 	STRCHECK(dsn_envid, ENVELOPE_ENVID_MAX, EC_ASCII);
 	STRCHECK(dsn_orcpt, ENVELOPE_ORCPT_MAX, EC_ADDR);
 	STRCHECK(errorline, ENVELOPE_ERROR_MAX, EC_TEXT);
+	STRCHECK(mda_exec, ENVELOPE_EXEC_MAX, EC_TEXT);
 
 	if (e->type != ENVELOPE_BOUNCE && e->dispatcher[0] == '\0')
 		return envelope_fail(err, errsz, "missing dispatcher");
@@ -281,6 +287,17 @@ envelope_validate(const struct envelope *e, char *err, size_t errsz)
 		return envelope_fail(err, errsz, "mda fields on type %d",
 		    (int)e->type);
 
+	if (e->mda_method != ENVELOPE_MDA_ACTION &&
+	    e->mda_method != ENVELOPE_MDA_PIPE &&
+	    e->mda_method != ENVELOPE_MDA_FILE)
+		return envelope_fail(err, errsz, "bad mda-method");
+	if (e->mda_method != ENVELOPE_MDA_ACTION && e->type != ENVELOPE_MDA)
+		return envelope_fail(err, errsz, "mda-method on type %d",
+		    (int)e->type);
+	if ((e->mda_method == ENVELOPE_MDA_ACTION) != (e->mda_exec[0] == '\0') ||
+	    (e->mda_method == ENVELOPE_MDA_FILE && e->mda_exec[0] != '/'))
+		return envelope_fail(err, errsz, "mda-method and mda-exec"
+		    " disagree");
 	if ((e->dsn_notify & ~0x0f) || ((e->dsn_notify & ENVELOPE_DSN_NEVER) &&
 	    e->dsn_notify != ENVELOPE_DSN_NEVER))
 		return envelope_fail(err, errsz, "bad dsn-notify %u",
@@ -411,6 +428,8 @@ envelope_encode(const struct envelope *e, uint8_t **bufp, size_t *lenp,
 	envelope_put_num(&w, EVR_BOUNCE_TYPE, (uint64_t)e->bounce_type);
 	envelope_put_num(&w, EVR_BOUNCE_DELAY, (uint64_t)e->bounce_delay);
 	envelope_put_num(&w, EVR_BOUNCE_TTL, (uint64_t)e->bounce_ttl);
+	envelope_put_num(&w, EVR_MDA_METHOD, (uint64_t)e->mda_method);
+	envelope_put_str(&w, EVR_MDA_EXEC, e->mda_exec);
 
 	if (record_finish(&w, bufp, lenp) == -1)
 		return envelope_fail(err, errsz, "%s", record_writer_error(&w));
@@ -502,6 +521,10 @@ envelope_get(struct record_reader *rd, const struct record *rec,
 		break;
 	case EVR_BOUNCE_DELAY:	e->bounce_delay = (time_t)v; break;
 	case EVR_BOUNCE_TTL:	e->bounce_ttl = (time_t)v; break;
+	case EVR_MDA_METHOD:
+		e->mda_method = (enum envelope_mda_method)v;
+		break;
+	case EVR_MDA_EXEC:	return GETSTR(mda_exec);
 	default:
 		/* in the schema but not here: our bug, still no abort */
 		record_reader_fail(rd, "unhandled record type %u", rec->type);
@@ -558,7 +581,8 @@ envelope_equal(const struct envelope *a, const struct envelope *b)
 	    SAME(lasttry) && SAME(nexttry) && SAME(lastbounce) &&
 	    SAME(retry) && SAMESTR(errorline) && SAME(esc_class) &&
 	    SAME(esc_subject) && SAME(esc_detail) && SAME(runflags) &&
-	    SAME(bounce_type) && SAME(bounce_delay) && SAME(bounce_ttl);
+	    SAME(bounce_type) && SAME(bounce_delay) && SAME(bounce_ttl) &&
+	    SAME(mda_method) && SAMESTR(mda_exec);
 }
 
 #undef SAME

@@ -79,6 +79,19 @@ enum envelope_orcpt_type {
 	ENVELOPE_ORCPT_UTF8,
 };
 
+/*
+ * What a local (MDA) envelope runs [added for alias/.forward expansion]:
+ * the action's method, or a `|command` / `/file` destination of an
+ * alias, virtual, .forward or :include: entry (mda_exec holds it).
+ */
+enum envelope_mda_method {
+	ENVELOPE_MDA_ACTION = 0,	/* the dispatcher's method (default) */
+	ENVELOPE_MDA_PIPE,		/* mda_exec: command for /bin/sh -c */
+	ENVELOPE_MDA_FILE,		/* mda_exec: absolute path, mbox append */
+};
+
+#define ENVELOPE_EXEC_MAX	1023	/* mda_exec */
+
 enum envelope_bounce_type {
 	ENVELOPE_BOUNCE_NONE = 0,	/* not a bounce envelope */
 	ENVELOPE_BOUNCE_FAILED,
@@ -137,6 +150,10 @@ struct envelope {
 	enum envelope_bounce_type bounce_type;
 	time_t			 bounce_delay;	/* delayed reports */
 	time_t			 bounce_ttl;
+
+	/* type MDA: a pipe or file destination (records 0x25, 0x26) */
+	enum envelope_mda_method mda_method;
+	char			 mda_exec[ENVELOPE_EXEC_MAX + 1];
 };
 
 int	 envelope_validate(const struct envelope *, char *, size_t);

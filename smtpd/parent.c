@@ -30,6 +30,7 @@
 #include "queue/spool.h"
 #include "smtpd/listen.h"
 #include "smtpd/parent.h"
+#include "smtpd/parent_forward.h"
 #include "smtpd/proc.h"
 
 #define PARENT_KILL_DELAY	1.5	/* seconds before SIGKILL at shutdown */
@@ -64,6 +65,8 @@ static const struct ipc_rule parent_rules[] = {
 	{ IMSG_PING, PROC_ALL, 0, PING_MAX, IPC_FD_NONE },
 	{ IMSG_PONG, PROC_ALL, 0, PING_MAX, IPC_FD_NONE },
 	{ IMSG_READY, PROC_ALL & ~PROC_BIT(PROC_PARENT), 0, 0, IPC_FD_NONE },
+	{ IMSG_LKA_FORWARD_OPEN, PROC_BIT(PROC_LOOKUP), 1, FORWARD_USER_MAX,
+	    IPC_FD_NONE },
 };
 
 static void	parent_checks(struct parent *);
@@ -286,6 +289,8 @@ parent_dispatch(struct ipc_peer *peer, struct ipc_msg *m, void *arg)
 		if (++p->nready == PROC_COUNT - 1)
 			parent_all_ready(p);
 		return 0;
+	case IMSG_LKA_FORWARD_OPEN:
+		return parent_forward(peer, m);
 	}
 	return -1;
 }

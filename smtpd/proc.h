@@ -66,6 +66,15 @@ enum imsg_type {
 	IMSG_QUEUE_COMMIT_RES,	/* queue -> smtp: struct queue_commit_res */
 	IMSG_QUEUE_ROLLBACK,	/* smtp -> queue: struct queue_rollback_req */
 	IMSG_QUEUE_SPACE,	/* queue -> smtp: struct queue_space, periodic */
+
+	/*
+	 * lookup <-> parent: ~/.forward (smtpd/parent_forward.h). OPEN
+	 * carries a user name; the parent opens HOME/.forward as that user
+	 * with the secure-file checks and answers FD (struct forward_res,
+	 * the descriptor only with FORWARD_OK), same reqid.
+	 */
+	IMSG_LKA_FORWARD_OPEN,	/* lookup -> parent: user name (bytes) */
+	IMSG_LKA_FORWARD_FD,	/* parent -> lookup: struct forward_res [+ fd] */
 };
 
 #define PING_MAX		256
