@@ -65,6 +65,40 @@ index_entry_set(struct index_entry *ie, const struct envelope *e)
 	ie->retry = e->retry;
 	ie->runflags = e->runflags;
 	ie->type = (uint8_t)e->type;
+	ie->batch = index_batch_key(e);
+}
+
+/*
+ * The key under which envelopes of one message may share one delivery
+ * request (FNV-1a): type, action and, for local delivery, the user (else
+ * dest) and the pipe or file destination if any; for relay, the
+ * destination domain. Equal keys are only a hint: whoever builds the
+ * request compares the envelopes themselves.
+ */
+uint32_t
+index_batch_key(const struct envelope *e)
+{
+	const char *who, *at;
+	uint32_t h = 2166136261U;
+	size_t i;
+
+	h = (h ^ (uint8_t)e->type) * 16777619U;
+	for (i = 0; e->dispatcher[i] != '\0'; i++)
+		h = (h ^ (uint8_t)e->dispatcher[i]) * 16777619U;
+	h = (h ^ 0xff) * 16777619U;
+	if (e->type == ENVELOPE_MTA)
+		who = (at = strrchr(e->dest, '@')) != NULL ? at + 1 : e->dest;
+	else
+		who = e->mda_user[0] != '\0' ? e->mda_user : e->dest;
+	for (i = 0; who[i] != '\0'; i++)
+		h = (h ^ (uint8_t)who[i]) * 16777619U;
+	if (e->type == ENVELOPE_MDA) {
+		/* a |command or /file destination goes its own way */
+		h = (h ^ (uint8_t)e->mda_method) * 16777619U;
+		for (i = 0; e->mda_exec[i] != '\0'; i++)
+			h = (h ^ (uint8_t)e->mda_exec[i]) * 16777619U;
+	}
+	return h;
 }
 
 static void

@@ -24,6 +24,10 @@ struct index_entry {
 	uint32_t	retry;
 	uint32_t	runflags;	/* ENVELOPE_R_* */
 	uint8_t		type;		/* enum envelope_type */
+	/* for the scheduler (scheduler.h) */
+	uint32_t	batch;		/* batch key: type, action, user */
+	time_t		started;	/* inflight since, 0 if not */
+	void		*sched;		/* its node, owned by struct sched */
 };
 
 struct index;
@@ -37,5 +41,6 @@ int		 index_remove(struct index *, uint64_t);
 size_t		 index_count(const struct index *);
 int		 index_foreach(const struct index *,
 		    int (*)(const struct index_entry *, void *), void *);
+uint32_t	 index_batch_key(const struct envelope *);
 
 #endif

@@ -28,6 +28,7 @@
 #include "queue/quarantine.h"
 #include "queue/spool.h"
 #include "queue/spoolfs.h"
+#include "queue/update.h"
 #include "queue/walk.h"
 
 /* A path for a log line: a few components, each cut by spoolfs_logname. */
@@ -48,6 +49,7 @@ static void	walk_clear(struct walk *, const char *, size_t *);
 static int	walk_hexname(const char *, size_t);
 static int	walk_msgid_name(const char *, uint32_t *);
 static int	walk_evpid_name(const char *, uint64_t *);
+static int	walk_update_leftover(const char *);
 static void	walk_queue(struct walk *);
 static void	walk_bucket(struct walk *, int, const char *, unsigned int);
 static void	walk_message(struct walk *, int, const char *, uint32_t,
@@ -109,6 +111,21 @@ walk_evpid_name(const char *s, uint64_t *evpid)
 {
 	return walk_hexname(s, IDS_EVPID_LEN) &&
 	    ids_evpid_parse(s, evpid) == 0 && ids_evpid_valid(*evpid);
+}
+
+/* <evpid>.tmp: what queue/update.c writes before its rename. */
+static int
+walk_update_leftover(const char *s)
+{
+	char name[IDS_EVPID_LEN + 1];
+	uint64_t evpid;
+
+	if (strlen(s) != IDS_EVPID_LEN + strlen(UPDATE_TMP_SUFFIX) ||
+	    strcmp(s + IDS_EVPID_LEN, UPDATE_TMP_SUFFIX) != 0)
+		return 0;
+	memcpy(name, s, IDS_EVPID_LEN);
+	name[IDS_EVPID_LEN] = '\0';
+	return walk_evpid_name(name, &evpid);
 }
 
 static void
@@ -332,7 +349,11 @@ walk_message(struct walk *w, int bfd, const char *name, uint32_t msgid,
 		if (walk_evpid_name(de->d_name, &evpid))
 			good += walk_envelope(w, fd, de->d_name, msgid, evpid,
 			    ewhere);
-		else
+		else if (walk_update_leftover(de->d_name)) {
+			/* An envelope update cut short: the old file stands. */
+			if (unlinkat(fd, de->d_name, 0) == -1)
+				w->st->errors++;
+		} else
 			walk_quarantine(w, fd, de->d_name, msgid, ewhere,
 			    QUARANTINE_STRAY, NULL);
 	}

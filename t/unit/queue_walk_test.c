@@ -142,6 +142,9 @@ test_walk(void **state)
 	plant_envelope(s.fd, M_GOOD, ids_evpid_fmt(foreign, name), enc, len);
 	free(enc);
 	plant_envelope(s.fd, M_GOOD, "notes.txt", (const uint8_t *)"x", 1);
+	/* an envelope update cut short (queue/update.c): simply removed */
+	snprintf(path, sizeof(path), "%016llx.tmp", (unsigned long long)good);
+	plant_envelope(s.fd, M_GOOD, path, (const uint8_t *)"half", 4);
 	/* an uppercase spelling is not ours either */
 	plant_envelope(s.fd, M_GOOD, "1A2B3C0100000001",
 	    (const uint8_t *)"x", 1);
