@@ -25,6 +25,7 @@
 #include "queue/commit.h"
 #include "queue/envelope.h"
 #include "queue/index.h"
+#include "queue/mda_msg.h"
 #include "queue/queue.h"
 #include "queue/queue_msg.h"
 #include "queue/walk.h"
@@ -44,6 +45,8 @@ static const struct ipc_rule queue_rules[] = {
 	{ IMSG_QUEUE_COMMIT, PROC_BIT(PROC_SMTP),
 	    sizeof(struct queue_commit_req), sizeof(struct queue_commit_req),
 	    IPC_FD_NONE },
+	{ IMSG_MDA_RESULT, PROC_BIT(PROC_PARENT), sizeof(struct mda_result),
+	    sizeof(struct mda_result), IPC_FD_NONE },
 	{ IMSG_QUEUE_ROLLBACK, PROC_BIT(PROC_SMTP),
 	    sizeof(struct queue_rollback_req),
 	    sizeof(struct queue_rollback_req), IPC_FD_NONE },
@@ -146,6 +149,8 @@ queue_dispatch(struct role *r, enum proc_id from, struct ipc_msg *m)
 		return queue_commit(q, from, m);
 	case IMSG_QUEUE_ROLLBACK:
 		return queue_rollback(q, from, m);
+	case IMSG_MDA_RESULT:
+		return queue_dispatch_result(q, m);
 	}
 	return -1;
 }
@@ -210,6 +215,7 @@ queue_walk_over(struct queue *q)
 	struct deferred *d;
 
 	q->walking = 0;
+	queue_dispatch_start(q);
 	while ((d = TAILQ_FIRST(&q->deferred)) != NULL) {
 		TAILQ_REMOVE(&q->deferred, d, entry);
 		queue_job_create(q, d->peer, d->reqid, d->session);

@@ -16,6 +16,7 @@
 #include "queue/commit.h"
 #include "queue/envelope.h"
 #include "queue/index.h"
+#include "queue/scheduler.h"
 #include "smtpd/proc.h"
 
 /* Threads for disk calls: enough that concurrent commits share fsyncs. */
@@ -72,12 +73,25 @@ struct queue {
 	struct txn_list		 txns[QUEUE_TXN_BUCKETS];
 	TAILQ_HEAD(, deferred)	 deferred;
 	ev_timer		 space_timer;	/* space.c */
+	struct sched		*sched;		/* dispatch.c, after the walk */
+	struct sched_conf	 schedconf;
+	ev_timer		 sched_timer;
+	TAILQ_HEAD(, inflight)	 inflight;
+	size_t			 ninflight;
 	int			 walking;
 	int			 purging, purge_again;
 	unsigned int		 epoch[PROC_COUNT];	/* bumped on peer loss */
 	struct envelope		 env;		/* decode scratch */
 	char			 err[ENVELOPE_ERR_MAX];
 };
+
+struct inflight;
+struct ipc_msg;
+
+/* dispatch.c */
+void		 queue_dispatch_start(struct queue *);
+void		 queue_dispatch_add(struct queue *, const struct index_entry *);
+int		 queue_dispatch_result(struct queue *, struct ipc_msg *);
 
 /* space.c */
 void		 queue_space_start(struct queue *);

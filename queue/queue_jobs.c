@@ -256,10 +256,7 @@ queue_job_commit_done(struct workers_job *job)
 		    "result=Ok session=%016llx", j->msgid, j->n,
 		    (long long)j->res.size, (unsigned long long)j->session);
 		for (i = 0; i < j->n; i++)
-			if (index_add(q->index, &j->env[i].ie) == -1)
-				log_warnx("%016llx queue event=index "
-				    "error=\"already indexed\"",
-				    (unsigned long long)j->env[i].evpid);
+			queue_dispatch_add(q, &j->env[i].ie);
 	} else {
 		log_warnx("%08x queue event=commit envelopes=%zu "
 		    "result=TempFail step=%s error=\"%s\" session=%016llx",

@@ -27,10 +27,12 @@
 #include "lib/log.h"
 #include "lib/priv.h"
 #include "lib/xmalloc.h"
+#include "queue/envelope.h"
 #include "queue/spool.h"
 #include "smtpd/listen.h"
 #include "smtpd/parent.h"
 #include "smtpd/parent_forward.h"
+#include "smtpd/parent_mda.h"
 #include "smtpd/proc.h"
 
 #define PARENT_KILL_DELAY	1.5	/* seconds before SIGKILL at shutdown */
@@ -57,6 +59,7 @@ struct parent {
 	int			 nready;
 	int			 stopping;
 	int			 status;
+	struct mda_ctx		*mda;		/* parent_mda.c */
 	ev_signal		 sigterm, sigint, sighup;
 	ev_timer		 killtimer;
 };
@@ -67,6 +70,8 @@ static const struct ipc_rule parent_rules[] = {
 	{ IMSG_READY, PROC_ALL & ~PROC_BIT(PROC_PARENT), 0, 0, IPC_FD_NONE },
 	{ IMSG_LKA_FORWARD_OPEN, PROC_BIT(PROC_LOOKUP), 1, FORWARD_USER_MAX,
 	    IPC_FD_NONE },
+	{ IMSG_MDA_DELIVER, PROC_BIT(PROC_QUEUE), 1, ENVELOPE_ENCODED_MAX,
+	    IPC_FD_REQUIRED },
 };
 
 static void	parent_checks(struct parent *);
@@ -204,6 +209,8 @@ parent_spawn(struct parent *p)
 		    sizeof(parent_rules) / sizeof(parent_rules[0]),
 		    parent_dispatch, parent_closed, p);
 	}
+	p->mda = parent_mda_new(p->loop, p->conf, p->self);
+	parent_mda_set_queue(p->mda, p->peer[PROC_QUEUE]);
 }
 
 static pid_t
@@ -291,6 +298,8 @@ parent_dispatch(struct ipc_peer *peer, struct ipc_msg *m, void *arg)
 		return 0;
 	case IMSG_LKA_FORWARD_OPEN:
 		return parent_forward(peer, m);
+	case IMSG_MDA_DELIVER:
+		return parent_mda(p->mda, m);
 	}
 	return -1;
 }
@@ -325,6 +334,8 @@ parent_closed(struct ipc_peer *peer, void *arg)
 	enum proc_id id = ipc_peer_id(peer);
 
 	p->peer[id] = NULL;
+	if (id == PROC_QUEUE)
+		parent_mda_set_queue(p->mda, NULL);
 	ipc_peer_free(peer);
 	if (!p->stopping)
 		log_warnx("role=%s pid=%d event=channel-lost result=TempFail",

@@ -75,6 +75,10 @@ enum imsg_type {
 	 */
 	IMSG_LKA_FORWARD_OPEN,	/* lookup -> parent: user name (bytes) */
 	IMSG_LKA_FORWARD_FD,	/* parent -> lookup: struct forward_res [+ fd] */
+
+	/* queue <-> parent: local deliveries (queue/mda_msg.h) */
+	IMSG_MDA_DELIVER,	/* queue -> parent: encoded envelope + message fd */
+	IMSG_MDA_RESULT,	/* parent -> queue: struct mda_result */
 };
 
 #define PING_MAX		256

@@ -1,0 +1,348 @@
+/*
+ * dispatch.c: the queue role drives the scheduler (scheduler.c): when
+ * envelopes are due, a worker reads each one and opens its message, local
+ * ones go to the parent (IMSG_MDA_DELIVER) which runs `deliver` as the
+ * user, and each outcome comes back (IMSG_MDA_RESULT) to be applied:
+ * delivered envelopes are removed, deferred ones rewritten with their next
+ * try, expired and failed ones kept on hold until failure reports exist.
+ * Relay envelopes are held until the relay client exists.
+ * Never loses an envelope: anything unclear leaves it on disk.
+ */
+#include <sys/types.h>
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "lib/ids.h"
+#include "lib/log.h"
+#include "lib/xmalloc.h"
+#include "queue/commit.h"
+#include "queue/mda_msg.h"
+#include "queue/queue.h"
+#include "queue/scheduler.h"
+#include "queue/spool.h"
+#include "queue/update.h"
+#include "queue/workers.h"
+#include "smtpd/role.h"
+
+#define DISPATCH_INFLIGHT_MAX	32	/* deliveries out at once */
+#define DISPATCH_ENVELOPE_MAX	ENVELOPE_ENCODED_MAX
+
+struct inflight {
+	TAILQ_ENTRY(inflight)	 entry;
+	struct envelope		 env;
+};
+
+struct job_read {
+	struct workers_job	 job;
+	struct queue		*q;
+	int			 spoolfd;
+	struct sched_item	 item;
+	struct envelope		 env;
+	int			 ok;
+	int			 msgfd;
+	char			 err[ENVELOPE_ERR_MAX];
+};
+
+struct job_update {
+	struct workers_job	 job;
+	struct queue		*q;
+	int			 spoolfd;
+	enum sched_action	 act;
+	struct envelope		 env;
+	struct update_result	 res;
+	int			 ret;
+};
+
+static void	dispatch_arm(struct queue *);
+static void	dispatch_timer_cb(struct ev_loop *, ev_timer *, int);
+static void	dispatch_read_run(struct workers_job *);
+static void	dispatch_read_done(struct workers_job *);
+static void	dispatch_apply(struct queue *, struct envelope *,
+		    const struct sched_status *);
+static void	dispatch_update_run(struct workers_job *);
+static void	dispatch_update_done(struct workers_job *);
+static struct inflight *dispatch_inflight_take(struct queue *, uint64_t);
+
+void
+queue_dispatch_start(struct queue *q)
+{
+	TAILQ_INIT(&q->inflight);
+	sched_conf_default(&q->schedconf);
+	if (q->role->conf->nwarn_interval)
+		sched_conf_set_warn(&q->schedconf, q->role->conf->warn_interval,
+		    q->role->conf->nwarn_interval);
+	q->sched = sched_new(q->index);
+	sched_load(q->sched);
+	ev_init(&q->sched_timer, dispatch_timer_cb);
+	q->sched_timer.data = q;
+	dispatch_arm(q);
+}
+
+/* A committed envelope joins the schedule. */
+void
+queue_dispatch_add(struct queue *q, const struct index_entry *ie)
+{
+	if (q->sched == NULL) {
+		index_add(q->index, ie);
+		return;
+	}
+	if (sched_add(q->sched, ie) == -1)
+		log_warnx("%016llx queue event=schedule error=\"already "
+		    "scheduled\"", (unsigned long long)ie->evpid);
+	dispatch_arm(q);
+}
+
+static void
+dispatch_arm(struct queue *q)
+{
+	struct ev_loop *loop = q->role->loop;
+	time_t w, now = time(NULL);
+
+	ev_timer_stop(loop, &q->sched_timer);
+	if ((w = sched_wakeup(q->sched)) == -1)
+		return;
+	ev_timer_set(&q->sched_timer, w > now ? (double)(w - now) : 0.0, 0.0);
+	ev_timer_start(loop, &q->sched_timer);
+}
+
+static void
+dispatch_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct queue *q = w->data;
+	struct sched_item item;
+	struct job_read *j;
+
+	(void)loop;
+	(void)revents;
+	while (q->ninflight < DISPATCH_INFLIGHT_MAX &&
+	    sched_batch(q->sched, time(NULL), &item, 1) == 1) {
+		j = xcalloc(1, sizeof(*j));
+		j->job.run = dispatch_read_run;
+		j->job.done = dispatch_read_done;
+		j->q = q;
+		j->spoolfd = q->spoolfd;
+		j->item = item;
+		j->msgfd = -1;
+		q->ninflight++;
+		workers_submit(q->pool, &j->job);
+	}
+	dispatch_arm(q);
+}
+
+/* Worker: the envelope from disk and its message, read-only. */
+static void
+dispatch_read_run(struct workers_job *job)
+{
+	struct job_read *j = (struct job_read *)job;
+	char path[128], id[IDS_EVPID_SIZE];
+	uint32_t msgid = ids_evpid_msgid(j->item.evpid);
+	uint8_t buf[DISPATCH_ENVELOPE_MAX];
+	ssize_t n;
+	int fd;
+
+	ids_evpid_fmt(j->item.evpid, id);
+	snprintf(path, sizeof(path), SPOOL_QUEUE "/%02x/%08x/%s",
+	    COMMIT_BUCKET(msgid), msgid, id);
+	if ((fd = openat(j->spoolfd, path, O_RDONLY | O_NOFOLLOW |
+	    O_CLOEXEC)) == -1) {
+		snprintf(j->err, sizeof(j->err), "open: %s", strerror(errno));
+		return;
+	}
+	n = read(fd, buf, sizeof(buf));
+	close(fd);
+	if (n < 0 || envelope_decode(buf, (size_t)n, &j->env, j->err,
+	    sizeof(j->err)) == -1) {
+		if (n < 0)
+			snprintf(j->err, sizeof(j->err), "read failed");
+		return;
+	}
+	snprintf(path, sizeof(path), SPOOL_QUEUE "/%02x/%08x/" COMMIT_MESSAGE,
+	    COMMIT_BUCKET(msgid), msgid);
+	if ((j->msgfd = openat(j->spoolfd, path, O_RDONLY | O_NOFOLLOW |
+	    O_CLOEXEC)) == -1) {
+		snprintf(j->err, sizeof(j->err), "message: %s",
+		    strerror(errno));
+		return;
+	}
+	j->ok = 1;
+}
+
+static void
+dispatch_read_done(struct workers_job *job)
+{
+	struct job_read *j = (struct job_read *)job;
+	struct queue *q = j->q;
+	struct sched_status st;
+	struct inflight *in;
+	uint8_t *buf;
+	size_t len;
+	char err[ENVELOPE_ERR_MAX];
+
+	if (!j->ok) {
+		q->ninflight--;
+		log_warnx("%016llx queue event=dispatch error=\"%s\" "
+		    "result=TempFail", (unsigned long long)j->item.evpid, j->err);
+		sched_requeue(q->sched, j->item.evpid, time(NULL) +
+		    SCHED_RETRY_FIRST);
+		goto done;
+	}
+	if (j->item.pick == SCHED_PICK_EXPIRE) {
+		close(j->msgfd);
+		q->ninflight--;
+		memset(&st, 0, sizeof(st));
+		st.outcome = SCHED_EXPIRED;
+		dispatch_apply(q, &j->env, &st);
+		goto done;
+	}
+	if (j->env.type != ENVELOPE_MDA) {
+		/* No relay client yet: kept on hold, never dropped. */
+		close(j->msgfd);
+		q->ninflight--;
+		sched_requeue(q->sched, j->item.evpid, time(NULL));
+		sched_hold(q->sched, j->item.evpid, 1);
+		log_info("%016llx queue event=hold reason=\"relay not "
+		    "available yet\"", (unsigned long long)j->item.evpid);
+		goto done;
+	}
+	if (envelope_encode(&j->env, &buf, &len, err, sizeof(err)) == -1) {
+		close(j->msgfd);
+		q->ninflight--;
+		sched_requeue(q->sched, j->item.evpid, time(NULL) +
+		    SCHED_RETRY_FIRST);
+		goto done;
+	}
+	in = xcalloc(1, sizeof(*in));
+	in->env = j->env;
+	TAILQ_INSERT_TAIL(&q->inflight, in, entry);
+	role_send(q->role, PROC_PARENT, IMSG_MDA_DELIVER, 0, j->msgfd, buf,
+	    len);
+	free(buf);
+done:
+	free(j);
+	dispatch_arm(q);
+}
+
+static struct inflight *
+dispatch_inflight_take(struct queue *q, uint64_t evpid)
+{
+	struct inflight *in;
+
+	TAILQ_FOREACH(in, &q->inflight, entry)
+		if (in->env.evpid == evpid) {
+			TAILQ_REMOVE(&q->inflight, in, entry);
+			return in;
+		}
+	return NULL;
+}
+
+/* IMSG_MDA_RESULT from the parent; -1 if it names no delivery of ours. */
+int
+queue_dispatch_result(struct queue *q, struct ipc_msg *m)
+{
+	struct mda_result res;
+	struct sched_status st;
+	struct inflight *in;
+
+	memcpy(&res, m->data, sizeof(res));
+	res.text[sizeof(res.text) - 1] = '\0';
+	if ((in = dispatch_inflight_take(q, res.evpid)) == NULL)
+		return -1;
+	q->ninflight--;
+	memset(&st, 0, sizeof(st));
+	st.outcome = res.outcome == MDA_OK ? SCHED_DELIVERED :
+	    res.outcome == MDA_TEMPFAIL ? SCHED_TEMPFAIL : SCHED_PERMFAIL;
+	st.errorline = res.text;
+	st.esc_class = res.esc_class;
+	st.esc_subject = res.esc_subject;
+	st.esc_detail = res.esc_detail;
+	log_info("%016llx queue event=delivery rcpt=<%s> dest=<%s> "
+	    "result=%s text=\"%s\"", (unsigned long long)res.evpid,
+	    in->env.rcpt, in->env.dest, res.outcome == MDA_OK ? "Ok" :
+	    res.outcome == MDA_TEMPFAIL ? "TempFail" : "PermFail", res.text);
+	dispatch_apply(q, &in->env, &st);
+	free(in);
+	dispatch_arm(q);
+	return 0;
+}
+
+/* An outcome, applied to the envelope, then made durable by a worker. */
+static void
+dispatch_apply(struct queue *q, struct envelope *env,
+    const struct sched_status *st)
+{
+	struct job_update *j;
+	time_t warn = 0;
+
+	j = xcalloc(1, sizeof(*j));
+	j->job.run = dispatch_update_run;
+	j->job.done = dispatch_update_done;
+	j->q = q;
+	j->spoolfd = q->spoolfd;
+	j->env = *env;
+	j->act = sched_apply(&q->schedconf, &j->env, st, time(NULL), &warn);
+	if (warn)
+		log_info("%016llx queue event=delay-warning delay=%lld "
+		    "note=\"delay reports are not sent yet\"",
+		    (unsigned long long)env->evpid, (long long)warn);
+	workers_submit(q->pool, &j->job);
+}
+
+static void
+dispatch_update_run(struct workers_job *job)
+{
+	struct job_update *j = (struct job_update *)job;
+
+	if (j->act == SCHED_ACT_REMOVE || j->act == SCHED_ACT_DISCARD)
+		j->ret = update_remove(j->spoolfd, j->env.evpid, &j->res);
+	else
+		j->ret = update_envelope_write(j->spoolfd, &j->env, &j->res);
+}
+
+static void
+dispatch_update_done(struct workers_job *job)
+{
+	struct job_update *j = (struct job_update *)job;
+	struct queue *q = j->q;
+	unsigned long long id = (unsigned long long)j->env.evpid;
+
+	switch (j->act) {
+	case SCHED_ACT_REMOVE:
+	case SCHED_ACT_DISCARD:
+		if (j->ret == -1)
+			log_warnx("%016llx queue event=remove step=%s "
+			    "error=\"%s\" result=TempFail", id,
+			    update_step_name(j->res.step),
+			    strerror(j->res.error));
+		if (j->act == SCHED_ACT_DISCARD)
+			log_info("%016llx queue event=discard reason=\"no "
+			    "report wanted\" error=\"%s\"", id,
+			    j->env.errorline);
+		sched_remove(q->sched, j->env.evpid);
+		if (j->res.purged)
+			queue_job_purge(q);
+		break;
+	case SCHED_ACT_UPDATE:
+		if (j->ret == -1)
+			log_warnx("%016llx queue event=update step=%s "
+			    "error=\"%s\"", id, update_step_name(j->res.step),
+			    strerror(j->res.error));
+		sched_retry(q->sched, &j->env);
+		break;
+	case SCHED_ACT_BOUNCE:
+		/* Failure reports come later: keep it, never drop mail. */
+		sched_retry(q->sched, &j->env);
+		sched_hold(q->sched, j->env.evpid, 1);
+		log_warnx("%016llx queue event=hold reason=\"failed, failure "
+		    "reports are not sent yet\" error=\"%s\"", id,
+		    j->env.errorline);
+		break;
+	}
+	free(j);
+	dispatch_arm(q);
+}

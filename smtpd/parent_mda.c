@@ -1,0 +1,406 @@
+/*
+ * parent_mda.c: local deliveries. The queue role sends an envelope with
+ * its message file (IMSG_MDA_DELIVER); the parent resolves the action
+ * (maildir path or mda command with its %{} specifiers, mbox, the user),
+ * starts `deliver` with the message on its stdin - deliver drops to the
+ * user itself and never runs as uid 0 - and reports the outcome from its
+ * exit status and first line of stderr (IMSG_MDA_RESULT). At most
+ * MDA_PER_USER deliveries per user run at once; the rest wait in order.
+ * A delivery that runs longer than MDA_TIMEOUT is killed: temporary.
+ * Never parses anything from the network: the envelope was validated by
+ * the queue, and is validated again here.
+ */
+#include <sys/types.h>
+#include <sys/queue.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+#include <unistd.h>
+
+#include "lib/log.h"
+#include "lib/xmalloc.h"
+#include "queue/envelope.h"
+#include "queue/mda_msg.h"
+#include "smtpd/format.h"
+#include "smtpd/parent_mda.h"
+#include "smtpd/proc.h"
+
+#define MDA_PER_USER	4
+#define MDA_TIMEOUT	300.0		/* seconds (design: 5 minutes) */
+#define MDA_STDERR_MAX	1024
+#define MDA_ARGV_MAX	20
+
+struct mda {
+	TAILQ_ENTRY(mda)	 entry;
+	struct mda_ctx		*ctx;
+	struct envelope		 env;
+	int			 msgfd;
+	pid_t			 pid;
+	int			 errfd;
+	char			 err[MDA_STDERR_MAX];
+	size_t			 errlen;
+	ev_child		 child;
+	ev_io			 io;
+	ev_timer		 timer;
+	int			 timedout;
+};
+TAILQ_HEAD(mda_list, mda);
+
+struct mda_ctx {
+	struct ev_loop		*loop;
+	const struct config	*conf;
+	char			 deliver[PATH_MAX];
+	struct ipc_peer		*queue;
+	struct mda_list		 running, waiting;
+};
+
+static void	mda_start(struct mda *);
+static int	mda_user_running(struct mda_ctx *, const char *);
+static void	mda_report(struct mda *, enum mda_outcome, const char *);
+static void	mda_finish(struct mda *);
+static void	mda_child_cb(struct ev_loop *, ev_child *, int);
+static void	mda_io_cb(struct ev_loop *, ev_io *, int);
+static void	mda_timer_cb(struct ev_loop *, ev_timer *, int);
+static int	mda_argv(struct mda *, const struct action *,
+		    const struct passwd *, char *, size_t, char **,
+		    const char **);
+static void	mda_parse_status(const char *, struct mda_result *);
+
+struct mda_ctx *
+parent_mda_new(struct ev_loop *loop, const struct config *conf,
+    const char *self)
+{
+	struct mda_ctx *c;
+	const char *slash;
+
+	c = xcalloc(1, sizeof(*c));
+	c->loop = loop;
+	c->conf = conf;
+	TAILQ_INIT(&c->running);
+	TAILQ_INIT(&c->waiting);
+	/* deliver sits beside smtpd, installed or in the build directory */
+	slash = strrchr(self, '/');
+	snprintf(c->deliver, sizeof(c->deliver), "%.*s/deliver",
+	    slash ? (int)(slash - self) : 1, slash ? self : ".");
+	return c;
+}
+
+void
+parent_mda_set_queue(struct mda_ctx *c, struct ipc_peer *queue)
+{
+	c->queue = queue;
+}
+
+/* IMSG_MDA_DELIVER; -1 if the envelope does not decode. */
+int
+parent_mda(struct mda_ctx *c, struct ipc_msg *m)
+{
+	struct mda *d;
+	char err[ENVELOPE_ERR_MAX];
+
+	d = xcalloc(1, sizeof(*d));
+	d->ctx = c;
+	d->msgfd = m->fd;
+	d->errfd = -1;
+	if (envelope_decode(m->data, m->len, &d->env, err, sizeof(err)) == -1 ||
+	    d->env.type != ENVELOPE_MDA) {
+		log_warnx("parent event=mda error=\"%s\"", err);
+		close(d->msgfd);
+		free(d);
+		return -1;
+	}
+	if (mda_user_running(c, d->env.mda_user) >= MDA_PER_USER) {
+		TAILQ_INSERT_TAIL(&c->waiting, d, entry);
+		return 0;
+	}
+	mda_start(d);
+	return 0;
+}
+
+static int
+mda_user_running(struct mda_ctx *c, const char *user)
+{
+	struct mda *d;
+	int n = 0;
+
+	TAILQ_FOREACH(d, &c->running, entry)
+		if (strcmp(d->env.mda_user, user) == 0)
+			n++;
+	return n;
+}
+
+/*
+ * deliver's command line for this envelope: -d user -f sender -r dest
+ * -o rcpt [-a tag] and the method. -1 with *why (temporary) or -2
+ * (permanent, e.g. a path that would escape).
+ */
+static int
+mda_argv(struct mda *d, const struct action *a, const struct passwd *pw,
+    char *buf, size_t buflen, char **argv, const char **why)
+{
+	struct format_vars v;
+	const struct envelope *e = &d->env;
+	enum format_result r;
+	int n = 0;
+
+	memset(&v, 0, sizeof(v));
+	v.sender = e->sender;
+	v.rcpt = e->rcpt;
+	v.dest = e->dest;
+	v.username = pw->pw_name;
+	v.directory = pw->pw_dir;
+	v.subaddr_delim = d->ctx->conf->subaddr_delim;
+	argv[n++] = "deliver";
+	argv[n++] = "-d";
+	argv[n++] = pw->pw_name;
+	argv[n++] = "-f";
+	argv[n++] = (char *)e->sender;
+	argv[n++] = "-r";
+	argv[n++] = (char *)e->dest;
+	argv[n++] = "-o";
+	argv[n++] = (char *)e->rcpt;
+	if (e->mda_subaddress[0]) {
+		argv[n++] = "-a";
+		argv[n++] = (char *)e->mda_subaddress;
+	}
+	if (e->mda_method == ENVELOPE_MDA_PIPE) {
+		argv[n++] = "-p";
+		argv[n++] = (char *)e->mda_exec;
+	} else if (e->mda_method == ENVELOPE_MDA_FILE) {
+		argv[n++] = "-M";
+		argv[n++] = (char *)e->mda_exec;
+	} else {
+		switch (a->method) {
+		case ACTION_MAILDIR:
+			r = format_expand(a->param ? a->param : "~/Maildir", &v,
+			    FORMAT_PATH, buf, buflen, why);
+			if (r != FORMAT_OK)
+				return r == FORMAT_PERMFAIL ? -2 : -1;
+			argv[n++] = "-m";
+			argv[n++] = buf;
+			break;
+		case ACTION_MBOX:
+			argv[n++] = "-s";
+			break;
+		case ACTION_MDA:
+			r = format_expand(a->param, &v, FORMAT_COMMAND, buf,
+			    buflen, why);
+			if (r != FORMAT_OK)
+				return r == FORMAT_PERMFAIL ? -2 : -1;
+			argv[n++] = "-p";
+			argv[n++] = buf;
+			break;
+		default:
+			*why = "this action's method is not available yet";
+			return -1;
+		}
+	}
+	argv[n] = NULL;
+	return 0;
+}
+
+static void
+mda_start(struct mda *d)
+{
+	struct mda_ctx *c = d->ctx;
+	const struct action *a;
+	struct passwd *pw;
+	char path[FORMAT_MAX], *argv[MDA_ARGV_MAX];
+	const char *why = NULL, *user;
+	int pfd[2], r;
+
+	TAILQ_INSERT_TAIL(&c->running, d, entry);
+	if ((a = config_action_find(c->conf, d->env.dispatcher)) == NULL) {
+		mda_report(d, MDA_TEMPFAIL, "4.3.0 action no longer configured");
+		return;
+	}
+	user = a->user ? a->user : d->env.mda_user;
+	if ((pw = getpwnam(user)) == NULL) {
+		mda_report(d, MDA_TEMPFAIL, "4.3.0 no such user");
+		return;
+	}
+	if (pw->pw_uid == 0) {
+		/* deliver never runs as root: alias root to a person. */
+		mda_report(d, MDA_TEMPFAIL, "4.3.0 refusing to deliver as root");
+		return;
+	}
+	if ((r = mda_argv(d, a, pw, path, sizeof(path), argv, &why)) != 0) {
+		char text[MDA_TEXT_MAX];
+
+		snprintf(text, sizeof(text), "%s %s", r == -2 ? "5.1.3" :
+		    "4.3.0", why ? why : "expansion failed");
+		mda_report(d, r == -2 ? MDA_PERMFAIL : MDA_TEMPFAIL, text);
+		return;
+	}
+	if (pipe2(pfd, O_CLOEXEC) == -1) {
+		mda_report(d, MDA_TEMPFAIL, "4.3.0 pipe failed");
+		return;
+	}
+	if ((d->pid = fork()) == -1) {
+		close(pfd[0]);
+		close(pfd[1]);
+		mda_report(d, MDA_TEMPFAIL, "4.3.0 fork failed");
+		return;
+	}
+	if (d->pid == 0) {
+		sigset_t none;
+
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+		signal(SIGPIPE, SIG_DFL);
+		setsid();
+		if (dup2(d->msgfd, STDIN_FILENO) == -1 ||
+		    dup2(pfd[1], STDERR_FILENO) == -1 ||
+		    dup2(pfd[1], STDOUT_FILENO) == -1)
+			_exit(EX_OSERR);
+		execv(c->deliver, argv);
+		_exit(EX_OSERR);
+	}
+	close(pfd[1]);
+	close(d->msgfd);
+	d->msgfd = -1;
+	d->errfd = pfd[0];
+	fcntl(d->errfd, F_SETFL, O_NONBLOCK);
+	ev_io_init(&d->io, mda_io_cb, d->errfd, EV_READ);
+	ev_child_init(&d->child, mda_child_cb, d->pid, 0);
+	ev_timer_init(&d->timer, mda_timer_cb, MDA_TIMEOUT, 0);
+	d->io.data = d->child.data = d->timer.data = d;
+	ev_io_start(c->loop, &d->io);
+	ev_child_start(c->loop, &d->child);
+	ev_timer_start(c->loop, &d->timer);
+	log_debug("%016llx parent event=mda pid=%d user=%s",
+	    (unsigned long long)d->env.evpid, (int)d->pid, pw->pw_name);
+}
+
+static void
+mda_io_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+	struct mda *d = w->data;
+	char buf[512];
+	ssize_t n;
+
+	(void)revents;
+	n = read(d->errfd, buf, sizeof(buf));
+	if (n == -1 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n <= 0) {
+		ev_io_stop(loop, w);
+		return;
+	}
+	if (d->errlen + (size_t)n >= sizeof(d->err))
+		n = (ssize_t)(sizeof(d->err) - 1 - d->errlen);
+	memcpy(d->err + d->errlen, buf, (size_t)n);
+	d->errlen += (size_t)n;
+	d->err[d->errlen] = '\0';
+}
+
+static void
+mda_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct mda *d = w->data;
+
+	(void)loop;
+	(void)revents;
+	d->timedout = 1;
+	kill(-d->pid, SIGKILL);
+	kill(d->pid, SIGKILL);
+}
+
+/* "X.Y.Z text" from deliver's first stderr line. */
+static void
+mda_parse_status(const char *line, struct mda_result *res)
+{
+	unsigned int c, s, dd;
+	int n = 0;
+
+	if (sscanf(line, "%1u.%3u.%3u %n", &c, &s, &dd, &n) == 3 && n > 0 &&
+	    (c == 2 || c == 4 || c == 5)) {
+		res->esc_class = (uint8_t)c;
+		res->esc_subject = (uint16_t)s;
+		res->esc_detail = (uint16_t)dd;
+	}
+	strlcpy(res->text, line, sizeof(res->text));
+}
+
+static void
+mda_child_cb(struct ev_loop *loop, ev_child *w, int revents)
+{
+	struct mda *d = w->data;
+	int st = w->rstatus, code;
+	char *nl;
+
+	(void)revents;
+	ev_child_stop(loop, w);
+	/* Drain what stderr still holds. */
+	mda_io_cb(loop, &d->io, EV_READ);
+	if ((nl = strchr(d->err, '\n')) != NULL)
+		*nl = '\0';
+	if (d->timedout) {
+		mda_report(d, MDA_TEMPFAIL, "4.3.0 delivery time limit exceeded");
+		return;
+	}
+	if (WIFSIGNALED(st)) {
+		mda_report(d, MDA_TEMPFAIL, "4.3.0 deliver died with a signal");
+		return;
+	}
+	code = WEXITSTATUS(st);
+	if (code == EX_OK)
+		mda_report(d, MDA_OK, "2.0.0 delivered");
+	else if (code == EX_TEMPFAIL || code == EX_OSERR)
+		mda_report(d, MDA_TEMPFAIL, d->err[0] ? d->err :
+		    "4.3.0 temporary failure");
+	else
+		mda_report(d, MDA_PERMFAIL, d->err[0] ? d->err :
+		    "5.3.0 delivery failed");
+}
+
+static void
+mda_report(struct mda *d, enum mda_outcome outcome, const char *text)
+{
+	struct mda_result res;
+
+	memset(&res, 0, sizeof(res));
+	res.evpid = d->env.evpid;
+	res.outcome = outcome;
+	res.esc_class = outcome == MDA_OK ? 2 : outcome == MDA_TEMPFAIL ? 4 : 5;
+	mda_parse_status(text, &res);
+	/* the class follows the outcome, whatever the text claims */
+	res.esc_class = outcome == MDA_OK ? 2 : outcome == MDA_TEMPFAIL ? 4 : 5;
+	if (d->ctx->queue)
+		ipc_send(d->ctx->queue, IMSG_MDA_RESULT, 0, -1, &res,
+		    sizeof(res));
+	mda_finish(d);
+}
+
+static void
+mda_finish(struct mda *d)
+{
+	struct mda_ctx *c = d->ctx;
+	struct mda *w, *next;
+
+	TAILQ_REMOVE(&c->running, d, entry);
+	if (d->errfd != -1) {
+		ev_io_stop(c->loop, &d->io);
+		close(d->errfd);
+	}
+	if (d->pid > 0)
+		ev_timer_stop(c->loop, &d->timer);
+	if (d->msgfd != -1)
+		close(d->msgfd);
+	free(d);
+	/* A slot is free: the first waiting delivery whose user has room. */
+	TAILQ_FOREACH_SAFE(w, &c->waiting, entry, next)
+		if (mda_user_running(c, w->env.mda_user) < MDA_PER_USER) {
+			TAILQ_REMOVE(&c->waiting, w, entry);
+			mda_start(w);
+			break;
+		}
+}
