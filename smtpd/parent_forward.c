@@ -180,6 +180,19 @@ forward_open(const char *user, enum forward_status *status, uid_t *uid)
 			    "link ignored\"", user, path);
 			*status = FORWARD_NONE;
 			return -1;
+		case EACCES:
+			/*
+			 * Unprivileged, we cannot act as another user: what
+			 * we may not read is not there for us (the same
+			 * logged no-op as the privilege drop).
+			 */
+			if (geteuid() != 0) {
+				log_debug("forward user=%s path=%s note=\"not "
+				    "readable unprivileged\"", user, path);
+				*status = FORWARD_NONE;
+				return -1;
+			}
+			/* FALLTHROUGH */
 		default:
 			errno = err;
 			log_warn("forward user=%s path=%s result=TempFail",
