@@ -16,7 +16,10 @@ plan skip_all => "something already listens on 127.0.0.1:2525" if $probe;
 
 my $d = SmtpdTest->new(no_conf => 1);
 my $dir = $d->dir;
-my $user = getpwuid($<) // 'nobody';
+# As make run: deliveries never run as root, so root's run uses nobody.
+my $user = SmtpdTest::is_root() ? 'nobody' : (getpwuid($<) // 'nobody');
+mkdir "$dir/mail";
+chmod 01777, "$dir/mail";
 $d->{args} = [ "-D", "spool=$dir/spool", "-D", "ctlsock=$dir/smtpd.sock",
     "-D", "lmtpsock=$dir/lmtp.sock",
     "-D", "mailpath=$dir/mail/%{rcpt.user:lowercase|strip}/Maildir",
@@ -34,8 +37,19 @@ like($c->mail('bob@example.org', 'anyone-at-all@localhost', "Subject: tour\r\n\r
     qr/^250 2\.0\.0 [0-9a-f]{8} /, "mail for any local part is accepted");
 $c->cmd("QUIT");
 ok(-S "$dir/lmtp.sock", "the LMTP socket is where the macro says");
-my $q = $d->queued;
-is(scalar keys %$q, 1, "the message is in the spool the macro names");
+my $new = "$dir/mail/anyone-at-all/Maildir/new";
+my $found = 0;
+for (1 .. 200) {
+	if (opendir(my $dh, $new)) {
+		$found = grep { !/^\./ } readdir $dh;
+		closedir $dh;
+	}
+	last if $found;
+	select(undef, undef, undef, 0.05);
+}
+is($found, 1, "delivered to ./var/mail/<local part>/Maildir (here: the temp dir)");
+like($d->log, qr/queue event=delivery rcpt=<anyone-at-all\@localhost> .*result=Ok/,
+    "the delivery is logged");
 $d->stop;
 is_deeply([$d->stray], [], "no process left behind");
 done_testing();
