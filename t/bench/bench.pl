@@ -476,8 +476,8 @@ sub smtpd_run {
 queue directory "$dir/spool"
 control socket "$dir/smtpd.sock"
 listen on 127.0.0.1 port $port
-action "local" maildir "$dir/mail/%{user.username}/Maildir"
-match from any for domain "bench.example" action "local"
+action "out" relay
+match from any for domain "bench.example" action "out"
 CONF
 	chmod 0644, $conf;
 	my $logf = "$dir/smtpd.log";
