@@ -167,6 +167,8 @@ struct dlv_request {
 	char		 final[ADDR_MAILBOX_SIZE];	/* Delivered-To */
 	char		 tag[DLV_TAG_MAX + 1];		/* "" = none */
 	int		 notrace;	/* -n: caller wrote the headers */
+	uint64_t	 evpid;		/* -e: queue envelope id, 0 = none */
+	int		 check;		/* -c: skip if evpid already delivered */
 	int		 timeout;	/* pipe time limit, seconds */
 };
 
@@ -183,13 +185,14 @@ int	mdauser_drop(const struct dlv_user *, struct outcome *);
 
 int	maildir_host(char *, size_t, const char *);
 int	maildir_name(char *, size_t, long long, long, long, unsigned long,
-	    const char *, uint64_t);
+	    uint64_t, const char *, uint64_t);
+int	maildir_has_evpid(const char *, uint64_t);
 int	maildir_tag(char *, size_t, const char *);
 int	maildir_choose(char *, size_t, const char *, const char *,
 	    struct outcome *);
 int	maildir_prepare(const char *, struct outcome *);
 int	maildir_deliver(const char *, struct msgsrc *, const struct buf *,
-	    struct outcome *);
+	    uint64_t, struct outcome *);
 
 /* ------------------------------------------------------- mbox.c, _lock.c */
 

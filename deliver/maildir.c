@@ -11,6 +11,7 @@
 #include <sys/time.h>
 
 #include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -31,7 +32,7 @@ static unsigned long maildir_seq;
 
 static int	maildir_mkpath(char *, struct outcome *);
 static int	maildir_unique(char *, size_t, const struct timespec *,
-		    const char *, uint64_t);
+		    uint64_t, const char *, uint64_t);
 
 /*
  * HOST of the unique name: '/' written \057 and ':' written \072 (§2.3).
@@ -61,16 +62,54 @@ maildir_host(char *out, size_t size, const char *host)
 	return 0;
 }
 
-/* SECONDS.M<usec>P<pid>Q<n>.HOST,S=<size>; -1 if it does not fit. */
+/*
+ * SECONDS.M<usec>P<pid>Q<n>[E<evpid>].HOST,S=<size>; -1 if it does not
+ * fit. E<evpid> (16 hex digits, from the queue) lets a redelivery after a
+ * crash see that this envelope already arrived (design.md step 7).
+ */
 int
 maildir_name(char *out, size_t size, long long sec, long usec, long pid,
-    unsigned long q, const char *host, uint64_t fsize)
+    unsigned long q, uint64_t evpid, const char *host, uint64_t fsize)
 {
+	char e[20];
 	int n;
 
-	n = snprintf(out, size, "%lld.M%ldP%ldQ%lu.%s,S=%llu", sec, usec, pid,
-	    q, host, (unsigned long long)fsize);
+	e[0] = '\0';
+	if (evpid)
+		snprintf(e, sizeof(e), "E%016llx", (unsigned long long)evpid);
+	n = snprintf(out, size, "%lld.M%ldP%ldQ%lu%s.%s,S=%llu", sec, usec,
+	    pid, q, e, host, (unsigned long long)fsize);
 	return n < 0 || (size_t)n >= size ? -1 : 0;
+}
+
+/* 1 if DIR/new or DIR/cur holds a file named for evpid, 0 if not, -1. */
+int
+maildir_has_evpid(const char *dir, uint64_t evpid)
+{
+	static const char *subs[] = { "new", "cur" };
+	char path[MAILDIR_PATH_MAX], tag[20];
+	struct dirent *de;
+	DIR *d;
+	size_t i;
+
+	snprintf(tag, sizeof(tag), "E%016llx.", (unsigned long long)evpid);
+	for (i = 0; i < sizeof(subs) / sizeof(subs[0]); i++) {
+		if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir,
+		    subs[i]) >= sizeof(path))
+			return -1;
+		if ((d = opendir(path)) == NULL) {
+			if (errno == ENOENT)
+				continue;
+			return -1;
+		}
+		while ((de = readdir(d)) != NULL)
+			if (strstr(de->d_name, tag) != NULL) {
+				closedir(d);
+				return 1;
+			}
+		closedir(d);
+	}
+	return 0;
 }
 
 /*
@@ -201,10 +240,11 @@ maildir_prepare(const char *dir, struct outcome *o)
 /* The next unique name: Q<n> counts this process's deliveries from 1. */
 static int
 maildir_unique(char *name, size_t size, const struct timespec *ts,
-    const char *host, uint64_t fsize)
+    uint64_t evpid, const char *host, uint64_t fsize)
 {
 	return maildir_name(name, size, (long long)ts->tv_sec,
-	    ts->tv_nsec / 1000, (long)getpid(), ++maildir_seq, host, fsize);
+	    ts->tv_nsec / 1000, (long)getpid(), ++maildir_seq, evpid, host,
+	    fsize);
 }
 
 /*
@@ -214,7 +254,7 @@ maildir_unique(char *name, size_t size, const struct timespec *ts,
  */
 int
 maildir_deliver(const char *dir, struct msgsrc *m, const struct buf *hdrs,
-    struct outcome *o)
+    uint64_t evpid, struct outcome *o)
 {
 	char path[MAILDIR_PATH_MAX], hostname[HOST_NAME_MAX + 1];
 	char host[MAILDIR_HOST_SIZE], name[MAILDIR_NAME_MAX];
@@ -251,7 +291,8 @@ maildir_deliver(const char *dir, struct msgsrc *m, const struct buf *hdrs,
 	/* 1. A new file in tmp/; EEXIST: the next Q<n>. */
 	clock_gettime(CLOCK_REALTIME, &ts);
 	for (tries = 0; tries < MAILDIR_TRIES; tries++) {
-		if (maildir_unique(name, sizeof(name), &ts, host, size) == -1) {
+		if (maildir_unique(name, sizeof(name), &ts, evpid, host,
+		    size) == -1) {
 			outcome_set(o, OUTCOME_TEMP, "4.2.0", "Maildir file "
 			    "name too long");
 			goto fail;
@@ -308,7 +349,7 @@ maildir_deliver(const char *dir, struct msgsrc *m, const struct buf *hdrs,
 			outcome_errno(o, err, "link %s into %s/new", path, dir);
 			goto failtmp;
 		}
-		if (maildir_unique(newname, sizeof(newname), &ts, host,
+		if (maildir_unique(newname, sizeof(newname), &ts, evpid, host,
 		    size) == -1)
 			break;
 	}

@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include "deliver/deliver.h"
+#include "lib/ids.h"
 #include "lib/log.h"
 
 #define MAIN_PATH_MAX	4096
@@ -64,10 +65,10 @@ static int	main_pipe(const struct dlv_request *, const struct buf *,
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: deliver [-n] [-a tag] [-d user] [-f sender] "
-	    "[-o address] [-r address]\n"
-	    "               [-t seconds] [-m maildir | -M mbox | -s | "
-	    "-p command]\n");
+	fprintf(stderr, "usage: deliver [-cn] [-a tag] [-d user] [-e evpid] "
+	    "[-f sender] [-o address]\n"
+	    "               [-r address] [-t seconds] [-m maildir | -M mbox | "
+	    "-s | -p command]\n");
 	exit(EX_USAGE);
 }
 
@@ -164,8 +165,16 @@ main_maildir(const struct dlv_request *r, const struct buf *hdrs,
 	if (msgsrc_load(&m, STDIN_FILENO, tmp, o) == -1)
 		return -1;
 	ret = -1;
+	/* After a crash the queue asks: did this envelope arrive already? */
+	if (r->check && r->evpid && maildir_has_evpid(dir, r->evpid) == 1) {
+		msgsrc_free(&m);
+		outcome_set(o, OUTCOME_OK, "2.0.0", "already delivered");
+		/* Said even on success: the daemon logs why nothing was written. */
+		fprintf(stderr, "2.0.0 already delivered\n");
+		return 0;
+	}
 	if (r->notrace || msgsrc_loop(&m, r->final, o) == 0)
-		ret = maildir_deliver(dir, &m, hdrs, o);
+		ret = maildir_deliver(dir, &m, hdrs, r->evpid, o);
 	msgsrc_free(&m);
 	return ret;
 }
@@ -269,7 +278,7 @@ main_options(int argc, char **argv, struct dlv_request *r,
 	args->sender = "";
 	r->mode = DLV_MAILDIR;
 	r->timeout = PIPE_TIMEOUT;
-	while ((ch = getopt(argc, argv, "a:d:f:m:M:no:p:r:st:")) != -1) {
+	while ((ch = getopt(argc, argv, "a:cd:e:f:m:M:no:p:r:st:")) != -1) {
 		switch (ch) {
 		case 'a':
 			if (strlcpy(r->tag, optarg, sizeof(r->tag)) >=
@@ -281,8 +290,16 @@ main_options(int argc, char **argv, struct dlv_request *r,
 					main_die(EX_USAGE, "control character "
 					    "in tag");
 			break;
+		case 'c':
+			r->check = 1;
+			break;
 		case 'd':
 			args->user = optarg;
+			break;
+		case 'e':
+			if (ids_evpid_parse(optarg, &r->evpid) == -1 ||
+			    !ids_evpid_valid(r->evpid))
+				main_die(EX_USAGE, "bad envelope id %s", optarg);
 			break;
 		case 'f':
 			args->sender = optarg;

@@ -73,6 +73,7 @@ void
 queue_dispatch_start(struct queue *q)
 {
 	TAILQ_INIT(&q->inflight);
+	q->started = time(NULL);
 	sched_conf_default(&q->schedconf);
 	if (q->role->conf->nwarn_interval)
 		sched_conf_set_warn(&q->schedconf, q->role->conf->warn_interval,
@@ -220,7 +221,8 @@ dispatch_read_done(struct workers_job *job)
 	in = xcalloc(1, sizeof(*in));
 	in->env = j->env;
 	TAILQ_INSERT_TAIL(&q->inflight, in, entry);
-	role_send(q->role, PROC_PARENT, IMSG_MDA_DELIVER, 0, j->msgfd, buf,
+	role_send(q->role, PROC_PARENT, IMSG_MDA_DELIVER,
+	    j->env.ctime < q->started ? MDA_CHECK : MDA_PLAIN, j->msgfd, buf,
 	    len);
 	free(buf);
 done:

@@ -11,6 +11,14 @@
 
 #define MDA_TEXT_MAX	512
 
+/*
+ * The reqid of IMSG_MDA_DELIVER: MDA_CHECK for an envelope committed
+ * before this daemon started, which a crash may have left delivered but
+ * not removed: deliver first looks for its id in the Maildir.
+ */
+#define MDA_PLAIN	0
+#define MDA_CHECK	1
+
 enum mda_outcome {
 	MDA_OK,
 	MDA_TEMPFAIL,

@@ -78,6 +78,7 @@ struct queue {
 	ev_timer		 sched_timer;
 	TAILQ_HEAD(, inflight)	 inflight;
 	size_t			 ninflight;
+	time_t			 started;	/* when dispatch began */
 	int			 walking;
 	int			 purging, purge_again;
 	unsigned int		 epoch[PROC_COUNT];	/* bumped on peer loss */

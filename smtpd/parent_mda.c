@@ -51,6 +51,8 @@ struct mda {
 	ev_io			 io;
 	ev_timer		 timer;
 	int			 timedout;
+	int			 check;		/* MDA_CHECK from the queue */
+	char			 evpid[17];
 };
 TAILQ_HEAD(mda_list, mda);
 
@@ -110,6 +112,7 @@ parent_mda(struct mda_ctx *c, struct ipc_msg *m)
 	d->ctx = c;
 	d->msgfd = m->fd;
 	d->errfd = -1;
+	d->check = m->reqid == MDA_CHECK;
 	if (envelope_decode(m->data, m->len, &d->env, err, sizeof(err)) == -1 ||
 	    d->env.type != ENVELOPE_MDA) {
 		log_warnx("parent event=mda error=\"%s\"", err);
@@ -167,6 +170,13 @@ mda_argv(struct mda *d, const struct action *a, const struct passwd *pw,
 	argv[n++] = (char *)e->dest;
 	argv[n++] = "-o";
 	argv[n++] = (char *)e->rcpt;
+	/* The envelope id names the Maildir file: a redelivery can tell. */
+	snprintf(d->evpid, sizeof(d->evpid), "%016llx",
+	    (unsigned long long)e->evpid);
+	argv[n++] = "-e";
+	argv[n++] = d->evpid;
+	if (d->check)
+		argv[n++] = "-c";
 	if (e->mda_subaddress[0]) {
 		argv[n++] = "-a";
 		argv[n++] = (char *)e->mda_subaddress;
@@ -353,7 +363,8 @@ mda_child_cb(struct ev_loop *loop, ev_child *w, int revents)
 	}
 	code = WEXITSTATUS(st);
 	if (code == EX_OK)
-		mda_report(d, MDA_OK, "2.0.0 delivered");
+		mda_report(d, MDA_OK, strncmp(d->err, "2.", 2) == 0 ? d->err :
+		    "2.0.0 delivered");
 	else if (code == EX_TEMPFAIL || code == EX_OSERR)
 		mda_report(d, MDA_TEMPFAIL, d->err[0] ? d->err :
 		    "4.3.0 temporary failure");

@@ -44,20 +44,25 @@ test_name(void **state)
 
 	(void)state;
 	assert_int_equal(maildir_name(out, sizeof(out), 1732180200, 339417,
-	    40213, 1, "mx.example.org", 4211), 0);
+	    40213, 1, 0, "mx.example.org", 4211), 0);
 	assert_string_equal(out,
 	    "1732180200.M339417P40213Q1.mx.example.org,S=4211");
-	assert_int_equal(maildir_name(out, sizeof(out), 1732180200, 7, 1, 12,
+	/* with the queue's envelope id, for the exactly-once check */
+	assert_int_equal(maildir_name(out, sizeof(out), 1732180200, 339417,
+	    40213, 1, 0x1a2b3c4d9e8f7a6bULL, "mx.example.org", 4211), 0);
+	assert_string_equal(out, "1732180200.M339417P40213Q1E1a2b3c4d9e8f7a6b"
+	    ".mx.example.org,S=4211");
+	assert_int_equal(maildir_name(out, sizeof(out), 1732180200, 7, 1, 12, 0,
 	    "h", 0), 0);
 	assert_string_equal(out, "1732180200.M7P1Q12.h,S=0");
 	assert_int_equal(maildir_host(host, sizeof(host), "my:host/x"), 0);
-	assert_int_equal(maildir_name(out, sizeof(out), 1, 0, 2, 3, host,
+	assert_int_equal(maildir_name(out, sizeof(out), 1, 0, 2, 3, 0, host,
 	    UINT64_C(52428800)), 0);
 	assert_string_equal(out, "1.M0P2Q3.my\\072host\\057x,S=52428800");
 	/* Never truncated. */
-	assert_int_equal(maildir_name(out, 10, 1732180200, 1, 1, 1, "h", 1),
+	assert_int_equal(maildir_name(out, 10, 1732180200, 1, 1, 1, 0, "h", 1),
 	    -1);
-	assert_int_equal(maildir_name(out, 21, 1, 2, 3, 4, "h", 5), 0);
+	assert_int_equal(maildir_name(out, 21, 1, 2, 3, 4, 0, "h", 5), 0);
 	assert_string_equal(out, "1.M2P3Q4.h,S=5");
 }
 
