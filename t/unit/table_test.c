@@ -2,9 +2,10 @@
  * table_test.c: unit tests for aliases/table*.c. The text format of
  * tables.md section 2 (good files and every error with its exact
  * FILE:LINE message, duplicates, continuation, `# @list`, aliases-format
- * continuation), the file:, inline: and db: backends through the table
- * API (load errors, checks against the config's uses, tri-state lookups,
- * key folding, reload, db change detection and a vanished db file).
+ * continuation), the file: and inline: backends through the table API
+ * (load errors, checks against the config's uses, tri-state lookups, key
+ * folding, reload) and userinfo values. The db: backend is tested in
+ * table_db_test.c.
  */
 #include <sys/stat.h>
 
@@ -23,17 +24,8 @@
 
 #include "aliases/table.h"
 #include "lib/xmalloc.h"
+#include "table_util.h"
 
-#define WARN_MAX	8
-
-static char	tdir[] = "/tmp/table_test.XXXXXX";
-static char	warnings[WARN_MAX][TABLE_ERR_MAX];
-static int	nwarnings;
-
-struct kv {
-	const char	*key;
-	const char	*value;		/* NULL in a list */
-};
 
 struct good {
 	const char	*name;
@@ -54,89 +46,7 @@ struct bad {
 	const char	*err;
 };
 
-static void	warn_hook(void *, const char *);
-static char	*path_of(const char *);
-static void	write_file(const char *, const char *, mode_t);
-static void	make_db(const char *, const char *, const struct kv *);
-static void	decl_init(struct table_decl *, enum table_backend, const char *,
-		    int);
-static void	expect_open_err(struct table_decl *, const char *);
 
-static void
-warn_hook(void *arg, const char *msg)
-{
-	(void)arg;
-	if (nwarnings < WARN_MAX)
-		strlcpy(warnings[nwarnings++], msg, sizeof(warnings[0]));
-}
-
-/* A path in the scratch directory (static storage, a few at a time). */
-static char *
-path_of(const char *name)
-{
-	static char paths[4][256];
-	static int n;
-	char *p = paths[n++ % 4];
-
-	snprintf(p, sizeof(paths[0]), "%s/%s", tdir, name);
-	return p;
-}
-
-static void
-write_file(const char *path, const char *text, mode_t mode)
-{
-	FILE *fp;
-
-	assert_non_null(fp = fopen(path, "w"));
-	assert_int_equal(fwrite(text, 1, strlen(text), fp), strlen(text));
-	assert_int_equal(fclose(fp), 0);
-	assert_int_equal(chmod(path, mode), 0);
-}
-
-/* A db the way makemap builds it: folded keys, metadata record. */
-static void
-make_db(const char *path, const char *meta, const struct kv *kv)
-{
-	char tmp[300];
-	TCHDB *hdb;
-
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	assert_non_null(hdb = tchdbnew());
-	assert_true(tchdbopen(hdb, tmp, HDBOWRITER | HDBOCREAT | HDBOTRUNC));
-	for (; kv != NULL && kv->key != NULL; kv++)
-		assert_true(tchdbput(hdb, kv->key, strlen(kv->key), kv->value ?
-		    kv->value : "", kv->value ? strlen(kv->value) : 0));
-	if (meta != NULL)
-		assert_true(tchdbput(hdb, "\0meta", 5, meta, strlen(meta)));
-	assert_true(tchdbclose(hdb));
-	tchdbdel(hdb);
-	assert_int_equal(rename(tmp, path), 0);
-}
-
-static void
-decl_init(struct table_decl *d, enum table_backend be, const char *name,
-    int uses)
-{
-	memset(d, 0, sizeof(*d));
-	strlcpy(d->name, name, sizeof(d->name));
-	d->backend = be;
-	d->kind = TABLE_KIND_UNKNOWN;
-	d->uses = uses;
-	d->file = "smtpd.conf";
-	d->line = 3;
-}
-
-static void
-expect_open_err(struct table_decl *d, const char *want)
-{
-	char err[TABLE_ERR_MAX] = "";
-	struct table *t;
-
-	t = table_open(d, err, sizeof(err));
-	if (t != NULL)
-		fail_msg("%s: loaded, expected \"%s\"", d->name, want);
-	assert_string_equal(err, want);
-}
 
 /* ------------------------------------------------------------ text format */
 
@@ -544,130 +454,6 @@ test_inline(void **state)
 /* ------------------------------------------------------------ db: */
 
 static void
-test_db(void **state)
-{
-	const struct kv v1[] = { { "alice@example.org", "alice" },
-	    { "@example.net", "bob" }, { NULL, NULL } };
-	const struct kv v2[] = { { "carol@example.org", "carol" },
-	    { NULL, NULL } };
-	struct table_decl d;
-	struct table *t;
-	char err[TABLE_ERR_MAX], *value;
-
-	(void)state;
-	decl_init(&d, TABLE_DB, "vusers", TABLE_USE_VIRTUAL);
-	d.path = path_of("vusers.db");
-	make_db(d.path, "version=1 type=aliases entries=2 source=/x "
-	    "built=1", v1);
-	assert_non_null(t = table_open(&d, err, sizeof(err)));
-	table_set_check_interval(t, 0);
-	assert_int_equal(table_kind(t), TABLE_KIND_MAPPING);
-	assert_int_equal(table_lookup(t, "Alice@Example.ORG", &value),
-	    TABLE_FOUND);
-	assert_string_equal(value, "alice");
-	free(value);
-	assert_int_equal(table_lookup(t, "bob@example.org", &value),
-	    TABLE_NOTFOUND);
-	assert_null(value);
-	assert_int_equal(table_lookup(t, "", NULL), TABLE_NOTFOUND);
-
-	/* Replaced by rename: the new file is picked up. */
-	make_db(d.path, "version=1 type=aliases entries=1", v2);
-	assert_int_equal(table_lookup(t, "carol@example.org", NULL),
-	    TABLE_FOUND);
-	assert_int_equal(table_lookup(t, "alice@example.org", NULL),
-	    TABLE_NOTFOUND);
-
-	/* A replacement that does not load: the old contents stay. */
-	write_file(path_of("junk"), "not a database\n", 0644);
-	assert_int_equal(rename(path_of("junk"), d.path), 0);
-	assert_int_equal(table_lookup(t, "carol@example.org", NULL),
-	    TABLE_FOUND);
-	assert_int_equal(table_lookup(t, "carol@example.org", NULL),
-	    TABLE_FOUND);
-
-	/* A list db replacing a mapping used as virtual: refused too. */
-	make_db(d.path, "version=1 type=set", v1);
-	assert_int_equal(table_lookup(t, "carol@example.org", NULL),
-	    TABLE_FOUND);
-
-	/* The file vanished: a table error, never "not found". */
-	make_db(d.path, "version=1 type=aliases", v1);
-	assert_int_equal(table_lookup(t, "alice@example.org", NULL),
-	    TABLE_FOUND);
-	assert_int_equal(unlink(d.path), 0);
-	assert_int_equal(table_lookup(t, "alice@example.org", NULL),
-	    TABLE_TEMPFAIL);
-	assert_int_equal(table_lookup(t, "nobody@example.org", NULL),
-	    TABLE_TEMPFAIL);
-	make_db(d.path, "version=1 type=aliases", v2);
-	assert_int_equal(table_lookup(t, "carol@example.org", NULL),
-	    TABLE_FOUND);
-
-	/* Forced reload (smtpctl update table). */
-	make_db(d.path, "version=1 type=aliases", v1);
-	table_set_check_interval(t, 60000);
-	assert_int_equal(table_reload(t, err, sizeof(err)), 0);
-	assert_int_equal(table_lookup(t, "alice@example.org", NULL),
-	    TABLE_FOUND);
-	table_close(t);
-}
-
-static void
-test_db_list(void **state)
-{
-	const struct kv v[] = { { "example.org", NULL },
-	    { "192.0.2.0/24", NULL }, { NULL, NULL } };
-	struct table_decl d;
-	struct table *t;
-	char err[TABLE_ERR_MAX], *value;
-
-	(void)state;
-	decl_init(&d, TABLE_DB, "doms", TABLE_USE_DOMAIN);
-	d.path = path_of("doms.db");
-	make_db(d.path, "version=1 type=set entries=2", v);
-	assert_non_null(t = table_open(&d, err, sizeof(err)));
-	assert_int_equal(table_kind(t), TABLE_KIND_LIST);
-	assert_int_equal(table_lookup(t, "example.org", &value), TABLE_FOUND);
-	assert_null(value);
-	table_close(t);
-}
-
-static void
-test_db_errors(void **state)
-{
-	struct table_decl d;
-	char want[TABLE_ERR_MAX];
-
-	(void)state;
-	decl_init(&d, TABLE_DB, "vusers", TABLE_USE_VIRTUAL);
-	d.path = path_of("bdb.db");
-	write_file(d.path, "a Berkeley DB file, say\n", 0644);
-	snprintf(want, sizeof(want), "smtpd.conf:3: vusers: %s: not a Tokyo "
-	    "Cabinet hash database (rebuild it with makemap)", d.path);
-	expect_open_err(&d, want);
-
-	d.path = path_of("nometa.db");
-	make_db(d.path, NULL, NULL);
-	snprintf(want, sizeof(want), "smtpd.conf:3: vusers: %s: not built by "
-	    "our makemap", d.path);
-	expect_open_err(&d, want);
-	make_db(d.path, "version=2 type=aliases", NULL);
-	expect_open_err(&d, want);
-	make_db(d.path, "version=1 type=btree", NULL);
-	expect_open_err(&d, want);
-
-	make_db(d.path, "version=1 type=set", NULL);
-	expect_open_err(&d, "smtpd.conf:3: table \"vusers\" may not be used "
-	    "for virtual lookups");
-
-	d.path = path_of("missing.db");
-	snprintf(want, sizeof(want), "smtpd.conf:3: vusers: %s: No such file "
-	    "or directory", d.path);
-	expect_open_err(&d, want);
-}
-
-static void
 test_userinfo(void **state)
 {
 	struct table_userinfo ui;
@@ -690,26 +476,6 @@ test_userinfo(void **state)
 	assert_int_equal(table_userinfo_parse("", &ui, &why), -1);
 }
 
-static int
-setup(void **state)
-{
-	(void)state;
-	if (mkdtemp(tdir) == NULL)
-		return -1;
-	table_set_warn(warn_hook, NULL);
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	char cmd[300];
-
-	(void)state;
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tdir);
-	return system(cmd) == 0 ? 0 : -1;
-}
-
 int
 main(void)
 {
@@ -722,9 +488,6 @@ main(void)
 		cmocka_unit_test(test_file_errors),
 		cmocka_unit_test(test_file_uses),
 		cmocka_unit_test(test_inline),
-		cmocka_unit_test(test_db),
-		cmocka_unit_test(test_db_list),
-		cmocka_unit_test(test_db_errors),
 		cmocka_unit_test(test_userinfo),
 	};
 
