@@ -29,15 +29,9 @@
 #include "aliases/table.h"
 #include "queue/envelope.h"
 #include "smtpd/config.h"
+#include "rules_util.h"
 
 static char	tdir[] = "/tmp/expand_test.XXXXXX";
-
-struct env {
-	struct config		*conf;
-	struct tableset		*tables;
-	struct localnames	*ln;
-	struct rules_ctx	 ctx;
-};
 
 /* Canned .forward answers for the ops callback. */
 struct fwd {
@@ -62,42 +56,6 @@ write_file(const char *name, const char *text, mode_t mode)
 	assert_int_equal(fwrite(text, 1, strlen(text), fp), strlen(text));
 	assert_int_equal(fclose(fp), 0);
 	assert_int_equal(chmod(path, mode), 0);
-}
-
-static void
-env_open(struct env *e, const char *text)
-{
-	char buf[8192], err[TABLE_ERR_MAX];
-	const char *p;
-	size_t n = 0;
-
-	for (p = text; *p != '\0'; p++) {
-		if (strncmp(p, "DIR", 3) == 0) {
-			n += strlcpy(buf + n, tdir, sizeof(buf) - n);
-			p += 2;
-		} else
-			buf[n++] = *p;
-		assert_true(n < sizeof(buf) - 1);
-	}
-	buf[n] = '\0';
-	memset(e, 0, sizeof(*e));
-	e->conf = config_parse_buffer("smtpd.conf", buf, n, NULL,
-	    CONFIG_NORESOLVE, stderr);
-	assert_non_null(e->conf);
-	if ((e->tables = tableset_open(e->conf, err, sizeof(err))) == NULL)
-		fail_msg("%s", err);
-	e->ln = localnames_new(e->conf, LOCALNAMES_NOIFADDRS);
-	e->ctx.conf = e->conf;
-	e->ctx.tables = e->tables;
-	e->ctx.localnames = e->ln;
-}
-
-static void
-env_close(struct env *e)
-{
-	tableset_free(e->tables);
-	localnames_free(e->ln);
-	config_free(e->conf);
 }
 
 static void
@@ -273,7 +231,7 @@ setup(void **state)
 	write_file("list.txt", "carol, x@archive.test\n# comment\n"
 	    "\"|/bin/cat\"\n:include:/etc/passwd\n", 0644);
 	write_file("secret.txt", "carol\n", 0600);
-	env_open(&e, conf);
+	env_open(&e, tdir, conf, 0);
 	*state = &e;
 	return 0;
 }

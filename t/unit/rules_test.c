@@ -25,17 +25,11 @@
 #include "aliases/table.h"
 #include "queue/envelope.h"
 #include "smtpd/config.h"
+#include "rules_util.h"
 
 #define SESSION		0x0123456789abcdefULL
 
 static char	tdir[] = "/tmp/rules_test.XXXXXX";
-
-struct env {
-	struct config		*conf;
-	struct tableset		*tables;
-	struct localnames	*ln;
-	struct rules_ctx	 ctx;
-};
 
 /* One request and what must come of it. */
 struct rcase {
@@ -57,8 +51,6 @@ struct rcase {
 
 static void	write_file(const char *, const char *);
 static void	make_db(const char *, const char *, const char *const *);
-static void	env_open(struct env *, const char *);
-static void	env_close(struct env *);
 static void	req_init(struct lka_rcpt_req *, const struct rcase *);
 static void	run_cases(struct env *, const struct rcase *, size_t);
 
@@ -94,46 +86,6 @@ make_db(const char *name, const char *type, const char *const *kv)
 	tchdbdel(hdb);
 	snprintf(final, sizeof(final), "%s/%s", tdir, name);
 	assert_int_equal(rename(path, final), 0);
-}
-
-/* Parses the config (DIR replaced by the scratch directory), loads it. */
-static void
-env_open(struct env *e, const char *text)
-{
-	char buf[8192], err[TABLE_ERR_MAX];
-	const char *p;
-	size_t n = 0;
-
-	for (p = text; *p != '\0'; p++) {
-		if (strncmp(p, "DIR", 3) == 0) {
-			n += strlcpy(buf + n, tdir, sizeof(buf) - n);
-			p += 2;
-		} else
-			buf[n++] = *p;
-		assert_true(n < sizeof(buf) - 1);
-	}
-	buf[n] = '\0';
-	memset(e, 0, sizeof(*e));
-	e->conf = config_parse_buffer("smtpd.conf", buf, n, NULL,
-	    CONFIG_NORESOLVE, stderr);
-	assert_non_null(e->conf);
-	e->tables = tableset_open(e->conf, err, sizeof(err));
-	if (e->tables == NULL)
-		fail_msg("%s", err);
-	e->ln = localnames_new(e->conf, LOCALNAMES_NOIFADDRS);
-	assert_int_equal(localnames_add_addr(e->ln, "127.0.0.1"), 0);
-	assert_int_equal(localnames_add_addr(e->ln, "::1"), 0);
-	e->ctx.conf = e->conf;
-	e->ctx.tables = e->tables;
-	e->ctx.localnames = e->ln;
-}
-
-static void
-env_close(struct env *e)
-{
-	tableset_free(e->tables);
-	localnames_free(e->ln);
-	config_free(e->conf);
 }
 
 static void
@@ -347,7 +299,7 @@ test_config_a(void **state)
 	write_file("vusers", "alice@example.org  alice\n"
 	    "@sub.example.net   bob\nstaff   carol\n");
 	write_file("userbase", "joe 1000:100:/home/joe\n");
-	env_open(&e, conf_a);
+	env_open(&e, tdir, conf_a, 1);
 	run_cases(&e, cases_a, sizeof(cases_a) / sizeof(cases_a[0]));
 	env_close(&e);
 }
@@ -368,14 +320,14 @@ test_first_match_wins(void **state)
 	struct env e;
 
 	(void)state;
-	env_open(&e, "action \"out\" relay\n"
+	env_open(&e, tdir, "action \"out\" relay\n"
 	    "match from any for any reject\n"
-	    "match from any for any action \"out\"\n");
+	    "match from any for any action \"out\"\n", 1);
 	run_cases(&e, rej, 1);
 	env_close(&e);
-	env_open(&e, "action \"out\" relay\n"
+	env_open(&e, tdir, "action \"out\" relay\n"
 	    "match from any for any action \"out\"\n"
-	    "match from any for any reject\n");
+	    "match from any for any reject\n", 1);
 	run_cases(&e, acc, 1);
 	env_close(&e);
 }
@@ -399,7 +351,7 @@ test_implicit(void **state)
 	struct env e;
 
 	(void)state;
-	env_open(&e, "action \"out\" relay\nmatch action \"out\"\n");
+	env_open(&e, tdir, "action \"out\" relay\nmatch action \"out\"\n", 1);
 	run_cases(&e, cases, sizeof(cases) / sizeof(cases[0]));
 	env_close(&e);
 }
@@ -443,14 +395,14 @@ test_tempfail(void **state)
 	(void)state;
 	make_db("doms.db", "set", doms);
 	make_db("virt.db", "aliases", virt);
-	env_open(&e, "table doms db:DIR/doms.db\n"
+	env_open(&e, tdir, "table doms db:DIR/doms.db\n"
 	    "table virt db:DIR/virt.db\n"
 	    "action \"out\" relay\n"
 	    "action \"v\" maildir virtual <virt>\n"
 	    "match from any for domain <doms> tag \"NOPE\" action \"out\"\n"
 	    "match from any for domain \"virt.test\" action \"v\"\n"
 	    "match from any for domain <doms> action \"out\"\n"
-	    "match from any for any reject\n");
+	    "match from any for any reject\n", 1);
 	table_set_check_interval(tableset_find(e.tables, "doms"), 0);
 	table_set_check_interval(tableset_find(e.tables, "virt"), 0);
 	run_cases(&e, before, sizeof(before) / sizeof(before[0]));
@@ -500,9 +452,9 @@ test_userbase_bad_entry(void **state)
 
 	(void)state;
 	make_db("ub.db", "plain", ub);
-	env_open(&e, "table ub db:DIR/ub.db\n"
+	env_open(&e, tdir, "table ub db:DIR/ub.db\n"
 	    "action \"vu\" maildir userbase <ub> ttl 1h\n"
-	    "match from any for domain \"vu.example\" action \"vu\"\n");
+	    "match from any for domain \"vu.example\" action \"vu\"\n", 1);
 	run_cases(&e, cases, sizeof(cases) / sizeof(cases[0]));
 	env_close(&e);
 }
@@ -523,7 +475,7 @@ test_envelope_template(void **state)
 	(void)state;
 	write_file("vusers", "alice@example.org  alice\n");
 	write_file("userbase", "joe 1000:100:/home/joe\n");
-	env_open(&e, conf_a);
+	env_open(&e, tdir, conf_a, 1);
 
 	/* Local delivery. */
 	memset(&q, 0, sizeof(q));
@@ -620,8 +572,8 @@ test_localnames(void **state)
 	struct env e;
 
 	(void)state;
-	env_open(&e, "listen on 127.0.0.1 port 2525 hostname MX.Example.ORG\n"
-	    "action \"out\" relay\nmatch from any for any action \"out\"\n");
+	env_open(&e, tdir, "listen on 127.0.0.1 port 2525 hostname MX.Example.ORG\n"
+	    "action \"out\" relay\nmatch from any for any action \"out\"\n", 1);
 	ln = e.ln;
 	assert_true(localnames_domain(ln, "localhost"));
 	assert_true(localnames_domain(ln, "LOCALHOST."));
