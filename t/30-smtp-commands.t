@@ -169,6 +169,17 @@ sub ehlo { my $c = client(); $c->cmd("EHLO client.example"); return $c }
 	$c->cmd("DATA");
 	$c->send(join("", map { "Received: from hop$_\r\n" } 1 .. 100) . "\r\nbody\r\n.\r\n");
 	like($c->reply, qr/^554 5\.4\.6 Too many hops/, "100 Received: fields: 554 5.4.6");
+	$c->cmd("MAIL FROM:<a\@example.net>");
+	$c->cmd("RCPT TO:<root\@example.org>");
+	$c->cmd("DATA");
+	$c->send(join("", map { "X-Field-$_: v\r\n" } 1 .. 1001) . "\r\nbody\r\n.\r\n");
+	like($c->reply, qr/^552 5\.3\.4 Message header too large/, "1001 header fields: 552 5.3.4");
+	$c->cmd("MAIL FROM:<a\@example.net>");
+	$c->cmd("RCPT TO:<root\@example.org>");
+	$c->cmd("DATA");
+	$c->send("Subject: " . ("y" x 9000) . "\r\n\r\nbody\r\n.\r\n");
+	like($c->reply, qr/^552 5\.3\.4 Message header too large/, "a 9000-octet header line: 552 5.3.4");
+	like($c->cmd("NOOP"), qr/^250 2\.0\.0/, "the session goes on after a refused message");
 	is(scalar grep({ $_->{message} =~ /hop100/ } values %{ $d->queued }), 0, "the looping message was not queued");
 }
 

@@ -264,6 +264,65 @@ test_hops_and_headers(void **state)
 }
 
 static void
+test_header_limits(void **state)
+{
+	struct run r;
+	struct buf in;
+	int i;
+
+	(void)state;
+	/* one field more than DATA_HEADERS_MAX */
+	buf_init(&in);
+	for (i = 0; i <= DATA_HEADERS_MAX; i++)
+		buf_printf(&in, "X-H%d: v\r\n", i);
+	buf_printf(&in, "\r\nbody\r\n.\r\n");
+	run_chunks(&r, BARE_NEWLINE_NORMALIZE, 0, (const char *)buf_head(&in),
+	    buf_avail(&in), 4096);
+	assert_true(r.dp.done);
+	assert_true(r.dp.header_too_large);
+	/* once doomed, nothing more is stored: the body never arrives */
+	assert_null(memmem(buf_head(&r.out), buf_avail(&r.out), "body", 4));
+	buf_free(&r.out);
+	buf_free(&in);
+
+	/* exactly DATA_HEADERS_MAX fields are fine */
+	buf_init(&in);
+	for (i = 0; i < DATA_HEADERS_MAX; i++)
+		buf_printf(&in, "X-H%d: v\r\n", i);
+	buf_printf(&in, "\r\nbody\r\n.\r\n");
+	run_chunks(&r, BARE_NEWLINE_NORMALIZE, 0, (const char *)buf_head(&in),
+	    buf_avail(&in), 4096);
+	assert_false(r.dp.header_too_large);
+	buf_free(&r.out);
+	buf_free(&in);
+
+	/* one physical header line over DATA_HEADER_LINE_MAX */
+	buf_init(&in);
+	buf_printf(&in, "Subject: ");
+	for (i = 0; i < DATA_HEADER_LINE_MAX; i++)
+		buf_add(&in, "x", 1);
+	buf_printf(&in, "\r\n\r\nbody\r\n.\r\n");
+	run_chunks(&r, BARE_NEWLINE_NORMALIZE, 0, (const char *)buf_head(&in),
+	    buf_avail(&in), 4096);
+	assert_true(r.dp.header_too_large);
+	buf_free(&r.out);
+	buf_free(&in);
+
+	/* the same length in the body is only a long text line: allowed */
+	buf_init(&in);
+	buf_printf(&in, "Subject: s\r\n\r\n");
+	for (i = 0; i < DATA_HEADER_LINE_MAX + 10; i++)
+		buf_add(&in, "x", 1);
+	buf_printf(&in, "\r\n.\r\n");
+	run_chunks(&r, BARE_NEWLINE_NORMALIZE, 0, (const char *)buf_head(&in),
+	    buf_avail(&in), 4096);
+	assert_false(r.dp.header_too_large);
+	assert_false(r.dp.too_long);
+	buf_free(&r.out);
+	buf_free(&in);
+}
+
+static void
 test_eightbit(void **state)
 {
 	struct run r;
@@ -292,6 +351,7 @@ main(void)
 		cmocka_unit_test(test_size_limit),
 		cmocka_unit_test(test_long_line),
 		cmocka_unit_test(test_hops_and_headers),
+		cmocka_unit_test(test_header_limits),
 		cmocka_unit_test(test_eightbit),
 	};
 
