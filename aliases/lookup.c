@@ -61,7 +61,8 @@ struct lookup_fwd {
 struct lookup_req {
 	TAILQ_ENTRY(lookup_req)	 entry;
 	uint32_t		 id;		/* reqid towards the parent */
-	uint32_t		 reqid;		/* the smtp role's reqid */
+	uint32_t		 reqid;		/* the asker's reqid */
+	enum proc_id		 peer;		/* smtp, or queue for reports */
 	struct lka_rcpt_req	 req;
 	struct lookup_fwd	*fwd;
 	size_t			 nfwd;
@@ -79,7 +80,8 @@ struct lookup {
 static void	lookup_init(struct role *);
 static int	lookup_dispatch(struct role *, enum proc_id, struct ipc_msg *);
 static void	lookup_shutdown(struct role *);
-static int	lookup_rcpt(struct role *, struct lookup *, struct ipc_msg *);
+static int	lookup_rcpt(struct role *, struct lookup *, enum proc_id,
+		    struct ipc_msg *);
 static int	lookup_forward_fd(struct role *, struct lookup *,
 		    struct ipc_msg *);
 static void	lookup_expand(struct role *, struct lookup *,
@@ -93,8 +95,8 @@ static void	lookup_log(const struct lka_rcpt_req *,
 		    const struct rcpt_decision *, enum lka_status, size_t);
 
 static const struct ipc_rule lookup_rules[] = {
-	{ IMSG_LKA_RCPT, PROC_BIT(PROC_SMTP), LOOKUP_MSG_MIN, IPC_MAX_PAYLOAD,
-	    IPC_FD_NONE },
+	{ IMSG_LKA_RCPT, PROC_BIT(PROC_SMTP) | PROC_BIT(PROC_QUEUE),
+	    LOOKUP_MSG_MIN, IPC_MAX_PAYLOAD, IPC_FD_NONE },
 	{ IMSG_LKA_FORWARD_FD, PROC_BIT(PROC_PARENT),
 	    sizeof(struct forward_res), sizeof(struct forward_res),
 	    IPC_FD_OPTIONAL },
@@ -149,10 +151,9 @@ lookup_shutdown(struct role *r)
 static int
 lookup_dispatch(struct role *r, enum proc_id from, struct ipc_msg *m)
 {
-	(void)from;
 	switch (m->type) {
 	case IMSG_LKA_RCPT:
-		return lookup_rcpt(r, r->data, m);
+		return lookup_rcpt(r, r->data, from, m);
 	case IMSG_LKA_FORWARD_FD:
 		return lookup_forward_fd(r, r->data, m);
 	}
@@ -193,7 +194,8 @@ lookup_req_free(struct lookup_req *lr)
 }
 
 static int
-lookup_rcpt(struct role *r, struct lookup *lk, struct ipc_msg *m)
+lookup_rcpt(struct role *r, struct lookup *lk, enum proc_id from,
+    struct ipc_msg *m)
 {
 	struct lookup_req *lr;
 
@@ -204,6 +206,7 @@ lookup_rcpt(struct role *r, struct lookup *lk, struct ipc_msg *m)
 		return -1;
 	}
 	lr->reqid = m->reqid;
+	lr->peer = from;
 	lookup_expand(r, lk, lr);
 	return 0;
 }
@@ -366,7 +369,7 @@ lookup_answer(struct role *r, struct lookup *lk, struct lookup_req *lr,
 			}
 		if (res->status == EXPAND_OK)
 			for (i = 0; i < n; i++)
-				role_send(r, PROC_SMTP, IMSG_LKA_EXPANSION,
+				role_send(r, lr->peer, IMSG_LKA_EXPANSION,
 				    lr->reqid, -1, bufs[i], lens[i]);
 		for (i = 0; i < res->nfinals; i++)
 			free(bufs[i]);
@@ -394,6 +397,7 @@ lookup_answer(struct role *r, struct lookup *lk, struct lookup_req *lr,
 		if (lka_rcpt_res_encode(&out, &buf, &len) == -1)
 			fatalx("lookup: cannot encode a recipient result");
 	}
-	role_send(r, PROC_SMTP, IMSG_LKA_RCPT_RESULT, lr->reqid, -1, buf, len);
+	role_send(r, lr->peer, IMSG_LKA_RCPT_RESULT, lr->reqid, -1, buf,
+	    len);
 	free(buf);
 }

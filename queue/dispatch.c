@@ -4,8 +4,10 @@
  * ones go to the parent (IMSG_MDA_DELIVER) which runs `deliver` as the
  * user, and each outcome comes back (IMSG_MDA_RESULT) to be applied:
  * delivered envelopes are removed, deferred ones rewritten with their next
- * try, expired and failed ones kept on hold until failure reports exist.
- * Relay envelopes are held until the relay client exists.
+ * try; failed and expired ones become BOUNCE envelopes in place, a due
+ * delay warning adds one beside the deferred envelope, and NOTIFY=SUCCESS
+ * turns a delivered one into one (bounce.h); picked BOUNCE envelopes go
+ * to bounce.c. Relay envelopes are held until the relay client exists.
  * Never loses an envelope: anything unclear leaves it on disk.
  */
 #include <sys/types.h>
@@ -21,6 +23,7 @@
 #include "lib/ids.h"
 #include "lib/log.h"
 #include "lib/xmalloc.h"
+#include "queue/bounce.h"
 #include "queue/commit.h"
 #include "queue/mda_msg.h"
 #include "queue/queue.h"
@@ -49,14 +52,27 @@ struct job_read {
 	char			 err[ENVELOPE_ERR_MAX];
 };
 
+/* What an update job does with the envelope. */
+enum update_kind {
+	UPDATE_REMOVE,		/* delivered or discarded: unlink */
+	UPDATE_WRITE,		/* deferred: rewrite with its next try */
+	UPDATE_REPORT,		/* became a BOUNCE envelope: rewrite */
+};
+
 struct job_update {
 	struct workers_job	 job;
 	struct queue		*q;
 	int			 spoolfd;
 	enum sched_action	 act;
+	enum update_kind	 kind;
+	const char		*reason;	/* static, for a drop's log */
 	struct envelope		 env;
 	struct update_result	 res;
 	int			 ret;
+	int			 warned;	/* `warn` holds a delay report */
+	struct envelope		 warn;
+	struct update_result	 wres;
+	int			 wret;
 };
 
 static void	dispatch_arm(struct queue *);
@@ -67,6 +83,9 @@ static void	dispatch_apply(struct queue *, struct envelope *,
 		    const struct sched_status *);
 static void	dispatch_update_run(struct workers_job *);
 static void	dispatch_update_done(struct workers_job *);
+static void	dispatch_report(struct queue *, struct job_update *, time_t,
+		    time_t);
+static void	dispatch_replace(struct queue *, const struct envelope *);
 static struct inflight *dispatch_inflight_take(struct queue *, uint64_t);
 
 void
@@ -201,6 +220,13 @@ dispatch_read_done(struct workers_job *job)
 		dispatch_apply(q, &j->env, &st);
 		goto done;
 	}
+	if (j->env.type == ENVELOPE_BOUNCE) {
+		/* inflight until bounce.c settles it */
+		close(j->msgfd);
+		q->ninflight--;
+		bounce_add(q, &j->env);
+		goto done;
+	}
 	if (j->env.type != ENVELOPE_MDA) {
 		/* No relay client yet: kept on hold, never dropped. */
 		close(j->msgfd);
@@ -267,6 +293,7 @@ queue_dispatch_result(struct queue *q, struct ipc_msg *m)
 	    "result=%s text=\"%s\"", (unsigned long long)res.evpid,
 	    in->env.rcpt, in->env.dest, res.outcome == MDA_OK ? "Ok" :
 	    res.outcome == MDA_TEMPFAIL ? "TempFail" : "PermFail", res.text);
+	/* An LMTP session waits for it: applied once the client knows. */
 	dispatch_apply(q, &in->env, &st);
 	free(in);
 	dispatch_arm(q);
@@ -279,7 +306,7 @@ dispatch_apply(struct queue *q, struct envelope *env,
     const struct sched_status *st)
 {
 	struct job_update *j;
-	time_t warn = 0;
+	time_t warn = 0, now = time(NULL);
 
 	j = xcalloc(1, sizeof(*j));
 	j->job.run = dispatch_update_run;
@@ -287,11 +314,63 @@ dispatch_apply(struct queue *q, struct envelope *env,
 	j->q = q;
 	j->spoolfd = q->spoolfd;
 	j->env = *env;
-	j->act = sched_apply(&q->schedconf, &j->env, st, time(NULL), &warn);
-	if (warn)
-		log_info("%016llx queue event=delay-warning delay=%lld "
-		    "note=\"delay reports are not sent yet\"",
-		    (unsigned long long)env->evpid, (long long)warn);
+	j->act = sched_apply(&q->schedconf, &j->env, st, now, &warn);
+	j->kind = j->act == SCHED_ACT_UPDATE ? UPDATE_WRITE : UPDATE_REMOVE;
+	dispatch_report(q, j, warn, now);
+	workers_submit(q->pool, &j->job);
+}
+
+/*
+ * The reports an outcome asks for: a failure report (the envelope is
+ * rewritten into its BOUNCE envelope), a success report for
+ * NOTIFY=SUCCESS (likewise), a delay warning (a BOUNCE copy beside it).
+ */
+static void
+dispatch_report(struct queue *q, struct job_update *j, time_t warn,
+    time_t now)
+{
+	char postmaster[ENVELOPE_ADDR_MAX + 1];
+	uint64_t evpid;
+
+	if (snprintf(postmaster, sizeof(postmaster), BOUNCE_POSTMASTER "@%.200s",
+	    q->role->conf->hostname) >= (int)sizeof(postmaster))
+		postmaster[0] = '\0';
+	if (j->act == SCHED_ACT_BOUNCE) {
+		if (bounce_convert(&j->env, ENVELOPE_BOUNCE_FAILED, postmaster,
+		    now) == 0)
+			j->kind = UPDATE_REPORT;
+		else
+			j->act = SCHED_ACT_DISCARD;
+	} else if (j->act == SCHED_ACT_REMOVE &&
+	    (j->env.dsn_notify & ENVELOPE_DSN_SUCCESS) &&
+	    bounce_convert(&j->env, ENVELOPE_BOUNCE_DELIVERED, postmaster,
+	    now) == 0)
+		j->kind = UPDATE_REPORT;
+	if (warn == 0)
+		return;
+	do
+		evpid = ids_evpid_new(envelope_msgid(&j->env));
+	while (index_get(q->index, evpid) != NULL);
+	if (bounce_delayed_copy(&j->env, evpid, warn, now, &j->warn) == 0)
+		j->warned = 1;
+}
+
+/* Remove an envelope without any report (bounce.c, the LMTP front). */
+void
+queue_dispatch_drop(struct queue *q, const struct envelope *env,
+    const char *reason)
+{
+	struct job_update *j;
+
+	j = xcalloc(1, sizeof(*j));
+	j->job.run = dispatch_update_run;
+	j->job.done = dispatch_update_done;
+	j->q = q;
+	j->spoolfd = q->spoolfd;
+	j->env = *env;
+	j->act = SCHED_ACT_DISCARD;
+	j->kind = UPDATE_REMOVE;
+	j->reason = reason;
 	workers_submit(q->pool, &j->job);
 }
 
@@ -300,10 +379,25 @@ dispatch_update_run(struct workers_job *job)
 {
 	struct job_update *j = (struct job_update *)job;
 
-	if (j->act == SCHED_ACT_REMOVE || j->act == SCHED_ACT_DISCARD)
+	if (j->warned)
+		j->wret = update_envelope_add(j->spoolfd, &j->warn, &j->wres);
+	if (j->kind == UPDATE_REMOVE)
 		j->ret = update_remove(j->spoolfd, j->env.evpid, &j->res);
 	else
 		j->ret = update_envelope_write(j->spoolfd, &j->env, &j->res);
+}
+
+/* A rewritten envelope changed kind and lifetime: schedule it afresh. */
+static void
+dispatch_replace(struct queue *q, const struct envelope *env)
+{
+	struct index_entry ie;
+
+	sched_remove(q->sched, env->evpid);
+	index_entry_set(&ie, env);
+	if (sched_add(q->sched, &ie) == -1)
+		log_warnx("%016llx queue event=schedule error=\"already "
+		    "scheduled\"", (unsigned long long)env->evpid);
 }
 
 static void
@@ -311,38 +405,57 @@ dispatch_update_done(struct workers_job *job)
 {
 	struct job_update *j = (struct job_update *)job;
 	struct queue *q = j->q;
+	struct index_entry ie;
 	unsigned long long id = (unsigned long long)j->env.evpid;
 
-	switch (j->act) {
-	case SCHED_ACT_REMOVE:
-	case SCHED_ACT_DISCARD:
+	if (j->warned && j->wret == -1)
+		log_warnx("%016llx queue event=delay-warning step=%s "
+		    "error=\"%s\" result=TempFail", id,
+		    update_step_name(j->wres.step), strerror(j->wres.error));
+	else if (j->warned) {
+		log_info("%016llx queue event=delay-warning report=%016llx "
+		    "delay=%lld", id, (unsigned long long)j->warn.evpid,
+		    (long long)j->warn.bounce_delay);
+		index_entry_set(&ie, &j->warn);
+		sched_add(q->sched, &ie);
+	}
+	switch (j->kind) {
+	case UPDATE_REMOVE:
 		if (j->ret == -1)
 			log_warnx("%016llx queue event=remove step=%s "
 			    "error=\"%s\" result=TempFail", id,
 			    update_step_name(j->res.step),
 			    strerror(j->res.error));
 		if (j->act == SCHED_ACT_DISCARD)
-			log_info("%016llx queue event=discard reason=\"no "
-			    "report wanted\" error=\"%s\"", id,
-			    j->env.errorline);
+			log_info("%016llx queue event=discard reason=\"%s\" "
+			    "error=\"%s\"", id, j->reason ? j->reason :
+			    "no report wanted", j->env.errorline);
 		sched_remove(q->sched, j->env.evpid);
 		if (j->res.purged)
 			queue_job_purge(q);
 		break;
-	case SCHED_ACT_UPDATE:
+	case UPDATE_WRITE:
 		if (j->ret == -1)
 			log_warnx("%016llx queue event=update step=%s "
 			    "error=\"%s\"", id, update_step_name(j->res.step),
 			    strerror(j->res.error));
 		sched_retry(q->sched, &j->env);
 		break;
-	case SCHED_ACT_BOUNCE:
-		/* Failure reports come later: keep it, never drop mail. */
-		sched_retry(q->sched, &j->env);
-		sched_hold(q->sched, j->env.evpid, 1);
-		log_warnx("%016llx queue event=hold reason=\"failed, failure "
-		    "reports are not sent yet\" error=\"%s\"", id,
-		    j->env.errorline);
+	case UPDATE_REPORT:
+		if (j->ret == -1) {
+			/* still the old envelope on disk: tried again later */
+			log_warnx("%016llx queue event=report step=%s "
+			    "error=\"%s\" result=TempFail", id,
+			    update_step_name(j->res.step),
+			    strerror(j->res.error));
+			sched_requeue(q->sched, j->env.evpid, time(NULL) +
+			    SCHED_RETRY_FIRST);
+			break;
+		}
+		log_info("%016llx queue event=report type=%s to=<%s>", id,
+		    j->env.bounce_type == ENVELOPE_BOUNCE_FAILED ? "failed" :
+		    "delivered", j->env.sender);
+		dispatch_replace(q, &j->env);
 		break;
 	}
 	free(j);

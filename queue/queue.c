@@ -22,6 +22,7 @@
 #include "lib/ids.h"
 #include "lib/log.h"
 #include "lib/xmalloc.h"
+#include "queue/bounce.h"
 #include "queue/commit.h"
 #include "queue/envelope.h"
 #include "queue/index.h"
@@ -50,6 +51,11 @@ static const struct ipc_rule queue_rules[] = {
 	{ IMSG_QUEUE_ROLLBACK, PROC_BIT(PROC_SMTP),
 	    sizeof(struct queue_rollback_req),
 	    sizeof(struct queue_rollback_req), IPC_FD_NONE },
+	/* routing a delivery report (bounce.c) */
+	{ IMSG_LKA_EXPANSION, PROC_BIT(PROC_LOOKUP), 1, ENVELOPE_ENCODED_MAX,
+	    IPC_FD_NONE },
+	{ IMSG_LKA_RCPT_RESULT, PROC_BIT(PROC_LOOKUP), 1, IPC_MAX_PAYLOAD,
+	    IPC_FD_NONE },
 };
 
 static void	queue_init(struct role *);
@@ -96,6 +102,7 @@ queue_init(struct role *r)
 	for (i = 0; i < QUEUE_TXN_BUCKETS; i++)
 		LIST_INIT(&q->txns[i]);
 	TAILQ_INIT(&q->deferred);
+	bounce_init(q);
 	if ((q->spoolfd = open(r->conf->queue_dir, O_RDONLY | O_DIRECTORY |
 	    O_CLOEXEC)) == -1)
 		fatal("queue: cannot open the spool %s", r->conf->queue_dir);
@@ -151,6 +158,9 @@ queue_dispatch(struct role *r, enum proc_id from, struct ipc_msg *m)
 		return queue_rollback(q, from, m);
 	case IMSG_MDA_RESULT:
 		return queue_dispatch_result(q, m);
+	case IMSG_LKA_EXPANSION:
+	case IMSG_LKA_RCPT_RESULT:
+		return bounce_lookup_reply(q, m);
 	}
 	return -1;
 }
@@ -165,6 +175,7 @@ queue_peer_lost(struct role *r, enum proc_id id)
 	size_t i;
 
 	q->epoch[id]++;
+	bounce_peer_lost(q, id);
 	TAILQ_FOREACH_SAFE(d, &q->deferred, entry, dnext)
 		if (d->peer == id) {
 			TAILQ_REMOVE(&q->deferred, d, entry);

@@ -77,6 +77,8 @@ struct queue {
 	struct sched_conf	 schedconf;
 	ev_timer		 sched_timer;
 	TAILQ_HEAD(, inflight)	 inflight;
+	TAILQ_HEAD(, bounce)	 bounces;	/* bounce.c: reports gathering */
+	uint32_t		 bounce_reqid;
 	size_t			 ninflight;
 	time_t			 started;	/* when dispatch began */
 	int			 walking;
@@ -93,6 +95,8 @@ struct ipc_msg;
 void		 queue_dispatch_start(struct queue *);
 void		 queue_dispatch_add(struct queue *, const struct index_entry *);
 int		 queue_dispatch_result(struct queue *, struct ipc_msg *);
+void		 queue_dispatch_drop(struct queue *, const struct envelope *,
+		    const char *);
 
 /* space.c */
 void		 queue_space_start(struct queue *);

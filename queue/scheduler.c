@@ -233,12 +233,19 @@ sched_set_error(struct envelope *e, const struct sched_status *st)
 	}
 }
 
-/* A failure: report it to the sender, unless there is nobody to tell. */
+/*
+ * A failure: report it to the sender, unless there is nobody to tell. A
+ * report that fails is reported once to the postmaster (A.13: a bounce
+ * of a bounce), and that report's own failure only logged.
+ */
 static enum sched_action
 sched_failed(const struct envelope *e)
 {
-	if (e->type == ENVELOPE_BOUNCE || (e->flags & ENVELOPE_F_BOUNCE) ||
-	    e->sender[0] == '\0')
+	if (e->type == ENVELOPE_BOUNCE || (e->flags & ENVELOPE_F_DOUBLE))
+		return SCHED_ACT_DISCARD;
+	if (e->flags & ENVELOPE_F_BOUNCE)
+		return SCHED_ACT_BOUNCE;
+	if (e->sender[0] == '\0')
 		return SCHED_ACT_DISCARD;
 	if (e->dsn_notify != 0 && !(e->dsn_notify & ENVELOPE_DSN_FAILURE))
 		return SCHED_ACT_DISCARD;

@@ -43,6 +43,8 @@ static void	update_fail(struct update_result *, enum update_step, int);
 static int	update_msgdir(char *, size_t, uint64_t);
 static int	update_others(int, uint64_t);
 static int	update_purge(int, uint64_t, struct update_result *);
+static int	update_put(int, uint64_t, const uint8_t *, size_t, int,
+		    struct update_result *);
 
 static const char *update_step_names[UPDATE_STEP_COUNT] = {
 	[UPDATE_STEP_NONE]		= "none",
@@ -107,6 +109,38 @@ int
 update_envelope(int spoolfd, uint64_t evpid, const uint8_t *data,
     size_t len, struct update_result *res)
 {
+	return update_put(spoolfd, evpid, data, len, 0, res);
+}
+
+/*
+ * The same for a new envelope of a message still queued (a delay
+ * report's BOUNCE envelope): the message directory must be there, the
+ * envelope must not (EEXIST).
+ */
+int
+update_envelope_add(int spoolfd, const struct envelope *e,
+    struct update_result *res)
+{
+	char err[ENVELOPE_ERR_MAX];
+	uint8_t *buf;
+	size_t len;
+	int r;
+
+	if (envelope_encode(e, &buf, &len, err, sizeof(err)) == -1) {
+		memset(res, 0, sizeof(*res));
+		update_fail(res, UPDATE_STEP_ENCODE, EINVAL);
+		errno = EINVAL;
+		return -1;
+	}
+	r = update_put(spoolfd, e->evpid, buf, len, 1, res);
+	free(buf);
+	return r;
+}
+
+static int
+update_put(int spoolfd, uint64_t evpid, const uint8_t *data, size_t len,
+    int add, struct update_result *res)
+{
 	char dir[SPOOLFS_PATH_MAX], name[IDS_EVPID_SIZE];
 	char tmp[IDS_EVPID_SIZE + sizeof(UPDATE_TMP_SUFFIX)];
 	enum update_step step;
@@ -125,12 +159,19 @@ update_envelope(int spoolfd, uint64_t evpid, const uint8_t *data,
 	    (dfd = openat(spoolfd, dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
 	    O_CLOEXEC)) == -1)
 		goto fail;
-	/* never bring back an envelope that was removed */
-	if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) == -1)
-		goto fail;
-	if (!S_ISREG(st.st_mode)) {
-		errno = EINVAL;
-		goto fail;
+	if (add) {
+		if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0)
+			errno = EEXIST;
+		if (errno != ENOENT)
+			goto fail;
+	} else {
+		/* never bring back an envelope that was removed */
+		if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) == -1)
+			goto fail;
+		if (!S_ISREG(st.st_mode)) {
+			errno = EINVAL;
+			goto fail;
+		}
 	}
 
 	step = UPDATE_STEP_CREATE;

@@ -48,6 +48,8 @@ int	 update_envelope(int, uint64_t, const uint8_t *, size_t,
 	    struct update_result *);
 int	 update_envelope_write(int, const struct envelope *,
 	    struct update_result *);
+int	 update_envelope_add(int, const struct envelope *,
+	    struct update_result *);
 int	 update_remove(int, uint64_t, struct update_result *);
 const char *update_step_name(enum update_step);
 

@@ -79,6 +79,21 @@ enum imsg_type {
 	/* queue <-> parent: local deliveries (queue/mda_msg.h) */
 	IMSG_MDA_DELIVER,	/* queue -> parent: encoded envelope + message fd */
 	IMSG_MDA_RESULT,	/* parent -> queue: struct mda_result */
+
+	/*
+	 * parent <-> lookup: a user of an action's userbase table, asked
+	 * before a local delivery (aliases/userinfo_msg.h).
+	 */
+	IMSG_LKA_USERINFO,	/* parent -> lookup: action and user name */
+	IMSG_LKA_USERINFO_RES,	/* lookup -> parent: uid, gid, home */
+
+	/*
+	 * smtp <-> queue: the LMTP front (lmtpd/). After a commit an LMTP
+	 * session asks the queue to deliver the message's local envelopes
+	 * at once; the queue answers with one outcome per envelope.
+	 */
+	IMSG_LMTP_DELIVER,	/* smtp -> queue: msgid and envelope list */
+	IMSG_LMTP_RESULT,	/* queue -> smtp: per-envelope outcomes */
 };
 
 #define PING_MAX		256

@@ -282,7 +282,7 @@ test_validate(void **state)
 	BAD((e.family = ENVELOPE_INET6, strlcpy(e.sockaddr, "::1%a b",
 	    sizeof(e.sockaddr))), "bad sockaddr");
 	BAD((e.family = ENVELOPE_LOCAL, e.sockaddr[0] = '\0'), "bad sockaddr");
-	BAD(e.flags = 0x80, "bad flags");
+	BAD(e.flags = 0x100, "bad flags");
 	BAD(e.flags = ENVELOPE_F_AUTH, "auth flag");
 	BAD(strlcpy(e.username, "joe", sizeof(e.username)), "auth flag");
 	BAD(e.rcpt[0] = '\0', "empty rcpt");

@@ -274,6 +274,15 @@ test_outcomes(void **state)
 	e.dsn_notify = ENVELOPE_DSN_NEVER;
 	assert_int_equal(sched_apply(&sc, &e, &perm, T0 + 5, NULL),
 	    SCHED_ACT_DISCARD);
+	/* a failed report goes once to the postmaster, then no more */
+	mkenv(&e, EVP(1, 5), 4 * DAY);
+	e.sender[0] = '\0';
+	e.flags |= ENVELOPE_F_BOUNCE;
+	assert_int_equal(sched_apply(&sc, &e, &perm, T0 + 5, NULL),
+	    SCHED_ACT_BOUNCE);
+	e.flags |= ENVELOPE_F_DOUBLE;
+	assert_int_equal(sched_apply(&sc, &e, &perm, T0 + 5, NULL),
+	    SCHED_ACT_DISCARD);
 
 	/* a bad esc is dropped, an over-long line cut: still valid */
 	mkenv(&e, EVP(1, 4), 4 * DAY);
