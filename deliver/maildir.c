@@ -82,7 +82,31 @@ maildir_name(char *out, size_t size, long long sec, long usec, long pid,
 	return n < 0 || (size_t)n >= size ? -1 : 0;
 }
 
-/* 1 if DIR/new or DIR/cur holds a file named for evpid, 0 if not, -1. */
+/*
+ * A delivery of evpid cut short (killed, crashed) may have left its file
+ * in DIR/tmp, maybe linked into new/ already: the tmp name goes.
+ */
+static void
+maildir_clean_tmp(const char *dir, const char *tag)
+{
+	char path[MAILDIR_PATH_MAX];
+	struct dirent *de;
+	DIR *d;
+
+	if ((size_t)snprintf(path, sizeof(path), "%s/tmp", dir) >=
+	    sizeof(path) || (d = opendir(path)) == NULL)
+		return;
+	while ((de = readdir(d)) != NULL)
+		if (strstr(de->d_name, tag) != NULL)
+			unlinkat(dirfd(d), de->d_name, 0);
+	closedir(d);
+}
+
+/*
+ * Before delivering evpid again after an attempt whose end is unknown:
+ * its leftovers in DIR/tmp are removed, then 1 if DIR/new or DIR/cur
+ * holds a file named for evpid, 0 if not, -1.
+ */
 int
 maildir_has_evpid(const char *dir, uint64_t evpid)
 {
@@ -93,6 +117,7 @@ maildir_has_evpid(const char *dir, uint64_t evpid)
 	size_t i;
 
 	snprintf(tag, sizeof(tag), "E%016llx.", (unsigned long long)evpid);
+	maildir_clean_tmp(dir, tag);
 	for (i = 0; i < sizeof(subs) / sizeof(subs[0]); i++) {
 		if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir,
 		    subs[i]) >= sizeof(path))

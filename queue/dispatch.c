@@ -247,9 +247,14 @@ dispatch_read_done(struct workers_job *job)
 	in = xcalloc(1, sizeof(*in));
 	in->env = j->env;
 	TAILQ_INSERT_TAIL(&q->inflight, in, entry);
+	/*
+	 * Whether an earlier attempt may have delivered it already: queued
+	 * before this start (same second included: times are in seconds),
+	 * or tried before (a deliver killed after its link into new/).
+	 */
 	role_send(q->role, PROC_PARENT, IMSG_MDA_DELIVER,
-	    j->env.ctime < q->started ? MDA_CHECK : MDA_PLAIN, j->msgfd, buf,
-	    len);
+	    j->env.ctime <= q->started || j->env.retry > 0 ? MDA_CHECK :
+	    MDA_PLAIN, j->msgfd, buf, len);
 	free(buf);
 done:
 	free(j);

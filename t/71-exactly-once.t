@@ -29,6 +29,10 @@ EOF2
 my $dir = $d->dir;
 my $spool = $d->spool;
 
+# Queued in the very second the daemon starts: a check by whole seconds
+# (ctime < start) would miss it and deliver A a second time.
+my $ctime = time;
+
 # An envelope as queue/envelope.c encodes it (type, big-endian length, value).
 sub rec { my ($t, $v) = @_; return pack("CN", $t, length $v) . $v }
 sub envelope {
@@ -39,7 +43,7 @@ sub envelope {
 	    rec(0x0d, "sender\@example.net") .
 	    rec(0x0e, "$user\@example.org") . rec(0x0f, "$user\@example.org") .
 	    rec(0x10, $user) .
-	    rec(0x17, pack("Q>", time - 100)) . rec(0x18, pack("Q>", 345600)) .
+	    rec(0x17, pack("Q>", $ctime)) . rec(0x18, pack("Q>", 345600)) .
 	    rec(0x00, "");
 }
 
@@ -74,6 +78,9 @@ mkdir $md, 0700;
 mkdir "$md/$_", 0700 for qw(new cur tmp);
 my $planted = sprintf("%s/new/1700000000.M1P1Q1E%016x.host,S=10", $md, $evpid{A});
 put($planted, "Subject: message A\n\nbody A\n");
+# ... and the killed deliver left its tmp/ name, a link to the same file.
+my $leftover = sprintf("%s/tmp/1700000000.M1P1Q1E%016x.host,S=10", $md, $evpid{A});
+link($planted, $leftover) or die "link: $!";
 if (SmtpdTest::is_root()) {
 	chown $uid, $gid, "$dir/mail/$user", $md, map({ "$md/$_" } qw(new cur tmp)), $planted;
 }
@@ -92,6 +99,9 @@ my $a = sprintf("E%016x.", $evpid{A});
 my $b = sprintf("E%016x.", $evpid{B});
 is(scalar(grep { index($_, $a) >= 0 } @files), 1, "A is there once");
 is(scalar(grep { index($_, $b) >= 0 } @files), 1, "B was delivered, its id in the file name");
+opendir($dh, "$md/tmp") or die;
+is_deeply([grep { !/^\./ } readdir $dh], [], "the leftover in tmp/ was removed");
+closedir $dh;
 like($d->log, qr/\Q${\ sprintf("%016x", $evpid{A})}\E queue event=delivery .*result=Ok text="2\.0\.0 already delivered"/,
     "A: already delivered, logged");
 $d->stop;
