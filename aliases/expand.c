@@ -14,6 +14,9 @@
  * Sub-address: the +tag of the recipient is kept for the final delivery
  * of the recipient's own user (no table hit, or a hit on the untagged key
  * whose value names that same user, e.g. `bob: \bob, |vacation`).
+ * Users of an action's userbase have a .forward too (HOME/.forward of
+ * their entry, tables.md 6.3); forward-only and expand-only actions
+ * refuse local results (expand_nolocal, expand.h).
  */
 #include <sys/types.h>
 #include <sys/stat.h>
@@ -70,12 +73,15 @@ static struct expand_path *expand_onpath(struct expand *, const char *);
 static int	expand_final(struct expand *, const struct expand_final *);
 static int	expand_deliver(struct expand *, const struct action *,
 		    const char *, const char *, const char *);
+static int	expand_nolocal(struct expand *, const struct action *,
+		    const char *, const char *);
 static int	expand_address(struct expand *, const struct action *,
 		    const char *, int);
 static int	expand_user(struct expand *, const struct action *,
 		    const char *, const char *, const char *, int, int);
 static int	expand_forward(struct expand *, const struct action *,
-		    const char *, const char *, const char *);
+		    const char *, const char *, const char *,
+		    const struct table_userinfo *);
 static int	expand_value(struct expand *, const char *, size_t,
 		    const struct expand_origin *, size_t);
 static int	expand_dest(struct expand *, const struct aliasfmt_dest *,
@@ -164,6 +170,24 @@ expand_final(struct expand *x, const struct expand_final *f)
 	return 0;
 }
 
+/*
+ * A local result under a forward-only or expand-only action (config.md
+ * section 5.1): the recipient fails permanently. what: "mailbox", "pipe"
+ * or "file".
+ */
+static int
+expand_nolocal(struct expand *x, const struct action *a, const char *user,
+    const char *what)
+{
+	log_info("%016llx lookup event=expand rcpt=<%s> action=%s user=%s "
+	    "error=\"%s not allowed by %s\" result=PermFail",
+	    (unsigned long long)x->req->session, x->req->rcpt, a->name, user,
+	    what, a->method == ACTION_FORWARD_ONLY ? "forward-only" :
+	    "expand-only");
+	return expand_fail(x, EXPAND_REJECT, a->method == ACTION_FORWARD_ONLY ?
+	    EXPAND_REPLY_FWDONLY : EXPAND_REPLY_EXPONLY);
+}
+
 /* Final delivery to user's mailbox by the action's method. */
 static int
 expand_deliver(struct expand *x, const struct action *a, const char *user,
@@ -171,6 +195,8 @@ expand_deliver(struct expand *x, const struct action *a, const char *user,
 {
 	struct expand_final f;
 
+	if (a->method == ACTION_FORWARD_ONLY || a->method == ACTION_EXPAND_ONLY)
+		return expand_nolocal(x, a, user, "mailbox");
 	memset(&f, 0, sizeof(f));
 	f.type = ENVELOPE_MDA;
 	f.action = a;
@@ -323,6 +349,7 @@ expand_user(struct expand *x, const struct action *a, const char *name,
 {
 	char user[ENVELOPE_USER_MAX + 1], key[EXPAND_KEY_MAX];
 	char addr[ENVELOPE_ADDR_MAX + 1];
+	struct table_userinfo ui;
 	struct rcpt_decision d;
 	struct expand_origin o;
 	const char *keys[1];
@@ -363,7 +390,7 @@ expand_user(struct expand *x, const struct action *a, const char *name,
 	}
  known:
 	memset(&d, 0, sizeof(d));
-	switch (recipient_user(x->ctx, a, user, &d)) {
+	switch (recipient_user(x->ctx, a, user, &d, &ui)) {
 	case TABLE_FOUND:
 		break;
 	case TABLE_TEMPFAIL:
@@ -380,19 +407,25 @@ expand_user(struct expand *x, const struct action *a, const char *name,
 		return expand_fail(x, EXPAND_REJECT, RCPT_REPLY_UNKNOWN);
 	}
 	if (final || expand_onpath(x, key) != NULL || x->ops->forward == NULL ||
-	    a->userbase != NULL || (a->user != NULL && strcmp(a->user, user)))
+	    (a->user != NULL && strcmp(a->user, user)))
 		return expand_deliver(x, a, user, domain, tag);
 	if (expand_push(x, key, user, a, NULL) == -1)
 		return -1;
-	rc = expand_forward(x, a, user, domain, tag);
+	/* with `user NAME`, NAME is a system user whatever the userbase says */
+	rc = expand_forward(x, a, user, domain, tag,
+	    a->userbase != NULL && a->user == NULL ? &ui : NULL);
 	x->depth--;
 	return rc;
 }
 
-/* delivery.md section 5: the user's .forward, or the mailbox. */
+/*
+ * delivery.md section 5: the user's .forward, or the mailbox. ui: the
+ * userbase entry of a userbase user (HOME/.forward), NULL for a system
+ * user.
+ */
 static int
 expand_forward(struct expand *x, const struct action *a, const char *user,
-    const char *domain, const char *tag)
+    const char *domain, const char *tag, const struct table_userinfo *ui)
 {
 	struct expand_forward fw;
 	struct aliasfmt_list *list;
@@ -403,6 +436,10 @@ expand_forward(struct expand *x, const struct action *a, const char *user,
 	int rc = 0;
 
 	memset(&fw, 0, sizeof(fw));
+	if (ui != NULL) {
+		fw.userbase = 1;
+		fw.ui = *ui;
+	}
 	x->ops->forward(x->ops->arg, user, &fw);
 	switch (fw.status) {
 	case EXPAND_FWD_NONE:
@@ -412,6 +449,8 @@ expand_forward(struct expand *x, const struct action *a, const char *user,
 			x->res->status = EXPAND_PENDING;
 			strlcpy(x->res->pending_user, user,
 			    sizeof(x->res->pending_user));
+			x->res->pending_userbase = fw.userbase;
+			x->res->pending_ui = fw.ui;
 		}
 		return -1;
 	case EXPAND_FWD_TEMPFAIL:
@@ -525,6 +564,10 @@ expand_dest(struct expand *x, const struct aliasfmt_dest *d,
 		if (o->owner_root)
 			return expand_fail(x, EXPAND_REJECT,
 			    EXPAND_REPLY_ROOTFWD);
+		if (o->action->method == ACTION_FORWARD_ONLY)
+			return expand_nolocal(x, o->action, o->fwd_user != NULL ?
+			    o->fwd_user : "-", d->type == ALIASFMT_PIPE ?
+			    "pipe" : "file");
 		memset(&f, 0, sizeof(f));
 		f.type = ENVELOPE_MDA;
 		f.action = o->action;

@@ -19,6 +19,12 @@
  * with EXPAND_PENDING and pending_user set; the caller fetches that
  * file, caches the answer, and calls expand_run() again from the start
  * (the tree is a pure function of the tables and the cached answers).
+ *
+ * forward-only and expand-only actions (config.md section 5.1) have no
+ * mailbox: a final delivery to a user's mailbox under such an action
+ * fails the recipient (550 5.7.1 / 550 5.1.1), and so does a pipe or
+ * file under forward-only. Addresses are forwarded: re-routed through
+ * the rules, they are judged by the action they land on.
  */
 #ifndef ALIASES_EXPAND_H
 #define ALIASES_EXPAND_H
@@ -45,6 +51,11 @@
 #define EXPAND_REPLY_LOOP	"524 5.2.4 Mailing list expansion problem"
 #define EXPAND_REPLY_ROOTFWD	"550 5.7.1 Delivery not authorized, " \
 				"message refused"
+/* forward-only: a mailbox, pipe or file; expand-only: a mailbox. */
+#define EXPAND_REPLY_FWDONLY	"550 5.7.1 Delivery not authorized, " \
+				"forwarding only"
+#define EXPAND_REPLY_EXPONLY	"550 5.1.1 Invalid recipient, " \
+				"no delivery method"
 
 enum expand_status {
 	EXPAND_OK,		/* finals[] holds every destination */
@@ -62,6 +73,14 @@ enum expand_fwd {
 };
 
 struct expand_forward {
+	/*
+	 * In, set by the expansion: a user of the action's userbase (the
+	 * file is HOME/.forward of ui, opened as ui's uid and gid), or a
+	 * system user (userbase 0, ui zeroed).
+	 */
+	int			 userbase;
+	struct table_userinfo	 ui;
+	/* Out, set by ops->forward. */
 	enum expand_fwd		 status;
 	const char		*buf;
 	size_t			 len;
@@ -70,7 +89,10 @@ struct expand_forward {
 };
 
 struct expand_ops {
-	/* .forward of system user `user`; fills *fw. NULL: never any. */
+	/*
+	 * .forward of `user` (fw->userbase and fw->ui say whose); fills
+	 * the status and content of *fw. NULL: never any.
+	 */
 	void	(*forward)(void *arg, const char *user,
 		    struct expand_forward *fw);
 	/*
@@ -97,6 +119,8 @@ struct expand_result {
 	char			 reply[LKA_REPLY_MAX];	/* REJECT, TEMPFAIL */
 	struct rcpt_decision	 decision;	/* of the recipient itself */
 	char			 pending_user[ENVELOPE_USER_MAX + 1];
+	int			 pending_userbase;	/* and its entry: */
+	struct table_userinfo	 pending_ui;
 	struct expand_final	*finals;
 	size_t			 nfinals;
 };

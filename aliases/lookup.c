@@ -23,7 +23,12 @@
  * here (at most 4 KiB), cached in the request, and the expansion runs
  * again from the start. At most LOOKUP_FORWARDS_MAX files per request.
  * :include: files are read here directly, as the unprivileged lookup
- * user: only world-readable files can be included.
+ * user: only world-readable files can be included. The .forward of a
+ * userbase user is asked with its entry's uid, gid and HOME.
+ *
+ * IMSG_LKA_USERINFO from the parent (a local delivery for a userbase
+ * user): the entry of the user in the action's userbase, answered at
+ * once (aliases/userinfo_msg.c).
  */
 #include <sys/queue.h>
 
@@ -36,6 +41,7 @@
 #include "aliases/localnames.h"
 #include "aliases/rules.h"
 #include "aliases/table.h"
+#include "aliases/userinfo_msg.h"
 #include "lib/log.h"
 #include "lib/record.h"
 #include "lib/xmalloc.h"
@@ -50,6 +56,8 @@
 /* One .forward answer, cached for the request's next expansion run. */
 struct lookup_fwd {
 	char			 user[FORWARD_USER_MAX + 1];
+	int			 userbase;	/* and ui: whose file */
+	struct table_userinfo	 ui;
 	enum expand_fwd		 status;
 	char			*buf;
 	size_t			 len;
@@ -84,6 +92,10 @@ static int	lookup_rcpt(struct role *, struct lookup *, enum proc_id,
 		    struct ipc_msg *);
 static int	lookup_forward_fd(struct role *, struct lookup *,
 		    struct ipc_msg *);
+static int	lookup_userinfo(struct role *, struct lookup *,
+		    struct ipc_msg *);
+static int	lookup_forward_ask(struct role *, struct lookup_req *,
+		    const struct expand_result *);
 static void	lookup_expand(struct role *, struct lookup *,
 		    struct lookup_req *);
 static void	lookup_answer(struct role *, struct lookup *,
@@ -100,6 +112,9 @@ static const struct ipc_rule lookup_rules[] = {
 	{ IMSG_LKA_FORWARD_FD, PROC_BIT(PROC_PARENT),
 	    sizeof(struct forward_res), sizeof(struct forward_res),
 	    IPC_FD_OPTIONAL },
+	{ IMSG_LKA_USERINFO, PROC_BIT(PROC_PARENT),
+	    sizeof(struct userinfo_req), sizeof(struct userinfo_req),
+	    IPC_FD_NONE },
 };
 
 const struct role_ops lookup_role_ops = {
@@ -156,6 +171,8 @@ lookup_dispatch(struct role *r, enum proc_id from, struct ipc_msg *m)
 		return lookup_rcpt(r, r->data, from, m);
 	case IMSG_LKA_FORWARD_FD:
 		return lookup_forward_fd(r, r->data, m);
+	case IMSG_LKA_USERINFO:
+		return lookup_userinfo(r, r->data, m);
 	}
 	return -1;
 }
@@ -219,7 +236,11 @@ lookup_forward_cb(void *arg, const char *user, struct expand_forward *fw)
 	size_t i;
 
 	for (i = 0; i < lr->nfwd; i++)
-		if (strcmp(lr->fwd[i].user, user) == 0) {
+		if (strcmp(lr->fwd[i].user, user) == 0 &&
+		    lr->fwd[i].userbase == fw->userbase &&
+		    (!fw->userbase || (lr->fwd[i].ui.uid == fw->ui.uid &&
+		    lr->fwd[i].ui.gid == fw->ui.gid &&
+		    strcmp(lr->fwd[i].ui.home, fw->ui.home) == 0))) {
 			fw->status = lr->fwd[i].status;
 			fw->buf = lr->fwd[i].buf;
 			fw->len = lr->fwd[i].len;
@@ -246,14 +267,14 @@ lookup_expand(struct role *r, struct lookup *lk, struct lookup_req *lr)
 	if (res.status == EXPAND_PENDING) {
 		len = strlen(res.pending_user);
 		if (lr->nfwd >= LOOKUP_FORWARDS_MAX ||
-		    !forward_user_valid(res.pending_user, len)) {
+		    (!res.pending_userbase &&
+		    !forward_user_valid(res.pending_user, len))) {
 			res.status = EXPAND_TEMPFAIL;
 			strlcpy(res.reply, RCPT_REPLY_TEMPFAIL,
 			    sizeof(res.reply));
 		} else {
 			lr->id = ++lk->nextid;
-			if (role_send(r, PROC_PARENT, IMSG_LKA_FORWARD_OPEN,
-			    lr->id, -1, res.pending_user, len) == 0) {
+			if (lookup_forward_ask(r, lr, &res) == 0) {
 				log_trace(TRACE_EXPAND, "%016llx lookup "
 				    "event=forward-open user=%s",
 				    (unsigned long long)lr->req.session,
@@ -265,6 +286,9 @@ lookup_expand(struct role *r, struct lookup *lk, struct lookup_req *lr)
 				strlcpy(lr->fwd[lr->nfwd].user,
 				    res.pending_user,
 				    sizeof(lr->fwd[lr->nfwd].user));
+				lr->fwd[lr->nfwd].userbase =
+				    res.pending_userbase;
+				lr->fwd[lr->nfwd].ui = res.pending_ui;
 				lr->fwd[lr->nfwd].status = EXPAND_FWD_PENDING;
 				lr->nfwd++;
 				TAILQ_INSERT_TAIL(&lk->waiting, lr, entry);
@@ -279,6 +303,42 @@ lookup_expand(struct role *r, struct lookup *lk, struct lookup_req *lr)
 	lookup_answer(r, lk, lr, &res);
 	expand_result_free(&res);
 	lookup_req_free(lr);
+}
+
+/* IMSG_LKA_FORWARD_OPEN for the pending user of res. */
+static int
+lookup_forward_ask(struct role *r, struct lookup_req *lr,
+    const struct expand_result *res)
+{
+	struct forward_req q;
+	struct forward_who who;
+
+	memset(&who, 0, sizeof(who));
+	who.name = res->pending_user;
+	who.uid = res->pending_ui.uid;
+	who.gid = res->pending_ui.gid;
+	who.home = res->pending_ui.home;
+	if (forward_req_make(&q, res->pending_user,
+	    res->pending_userbase ? &who : NULL) == -1)
+		return -1;
+	return role_send(r, PROC_PARENT, IMSG_LKA_FORWARD_OPEN, lr->id, -1,
+	    &q, sizeof(q));
+}
+
+/* The parent asks for a userbase user before a delivery. */
+static int
+lookup_userinfo(struct role *r, struct lookup *lk, struct ipc_msg *m)
+{
+	struct userinfo_res res;
+
+	if (userinfo_answer(lk->tables, lk->ctx.conf, m->data, m->len,
+	    &res) == -1) {
+		log_warnx("lookup event=userinfo error=\"malformed request\"");
+		return -1;
+	}
+	role_send(r, PROC_PARENT, IMSG_LKA_USERINFO_RES, m->reqid, -1, &res,
+	    sizeof(res));
+	return 0;
 }
 
 /* The parent's answer for the last .forward asked. */

@@ -32,6 +32,7 @@
 #include <time.h>
 
 #include "aliases/rules.h"
+#include "aliases/userinfo_msg.h"
 #include "lib/addr.h"
 #include "lib/log.h"
 
@@ -96,29 +97,23 @@ recipient_keys(struct table *t, const char **keys, size_t nkeys)
 /* A user of the action's userbase, or of the system. */
 enum table_result
 recipient_user(const struct rules_ctx *ctx, const struct action *a,
-    const char *user, struct rcpt_decision *d)
+    const char *user, struct rcpt_decision *d, struct table_userinfo *uip)
 {
 	struct table_userinfo ui;
 	struct passwd *pw;
-	struct table *t;
-	enum table_result r;
-	const char *why;
-	char *value;
 
+	if (uip == NULL)
+		uip = &ui;
+	memset(uip, 0, sizeof(*uip));
 	if (a->userbase != NULL) {
-		if ((t = tableset_get(ctx->tables, a->userbase)) == NULL)
-			return TABLE_TEMPFAIL;
-		if ((r = table_lookup(t, user, &value)) != TABLE_FOUND)
-			return r;
-		if (value == NULL ||
-		    table_userinfo_parse(value, &ui, &why) == -1) {
-			log_warnx("table=%s key=%s event=userinfo error=\"%s\" "
-			    "result=TempFail", a->userbase->name, user,
-			    value == NULL ? "no value" : why);
-			free(value);
+		switch (userinfo_lookup(ctx->tables, a, user, uip)) {
+		case USERINFO_FOUND:
+			break;
+		case USERINFO_NOTFOUND:
+			return TABLE_NOTFOUND;
+		default:
 			return TABLE_TEMPFAIL;
 		}
-		free(value);
 		if (d->user[0] == '\0')
 			strlcpy(d->user, user, sizeof(d->user));
 		return TABLE_FOUND;
@@ -184,7 +179,7 @@ recipient_known(const struct rules_ctx *ctx, const struct action *a,
 		if ((r = recipient_keys(t, keys, 2)) != TABLE_NOTFOUND)
 			return r;
 	}
-	return recipient_user(ctx, a, p.user, d);
+	return recipient_user(ctx, a, p.user, d, NULL);
 }
 
 static void

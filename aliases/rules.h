@@ -77,10 +77,12 @@ enum table_result recipient_known(const struct rules_ctx *,
 	    struct rcpt_decision *);
 /*
  * Is `user` (folded, no tag) a user of the action's userbase, or without
- * one of the system (getpwnam)? FOUND sets d->user if it was "".
+ * one of the system (getpwnam)? FOUND sets d->user if it was "", and
+ * with a userbase *ui (if not NULL; zeroed otherwise).
  */
 enum table_result recipient_user(const struct rules_ctx *,
-	    const struct action *, const char *user, struct rcpt_decision *);
+	    const struct action *, const char *user, struct rcpt_decision *,
+	    struct table_userinfo *ui);
 /* The whole decision for one request. */
 void	recipient_decide(const struct rules_ctx *, const struct lka_rcpt_req *,
 	    struct rcpt_decision *);

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "aliases/aliasfmt.h"
 #include "aliases/listmatch.h"
 #include "aliases/table_backend.h"
 #include "lib/log.h"
@@ -220,6 +221,11 @@ table_check_entry(void *arg, const char *key, const char *value, int line)
 	if ((c->uses & TABLE_USE_USERINFO) &&
 	    table_userinfo_parse(value, &ui, &why) == -1)
 		table_check_fail(c, line, "%s for %s", why, key);
+	/* tables.md section 3: aliases-format values, at load time */
+	if ((c->uses & (TABLE_USE_ALIAS | TABLE_USE_VIRTUAL)) &&
+	    aliasfmt_entry_check(value, strlen(value), &why) == -1)
+		table_check_fail(c, line, "invalid entry for %s: %s", key,
+		    why != NULL ? why : "invalid destination");
 	if ((c->uses & TABLE_USE_RELAYAUTH) && strchr(value, ':') == NULL)
 		table_check_fail(c, line, "invalid credentials entry for %s",
 		    key);

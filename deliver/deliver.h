@@ -145,6 +145,7 @@ enum dlv_mode {
 	DLV_MBOX,		/* -M path */
 	DLV_SPOOL,		/* -s: MAILSPOOL/USER */
 	DLV_PIPE,
+	DLV_LMTP,		/* -L dest: LMTP hand-off */
 };
 
 #define DLV_USER_MAX	256
@@ -155,6 +156,7 @@ struct dlv_user {
 	uid_t		uid;
 	gid_t		gid;
 	char		home[4096];
+	int		userbase;	/* -u: no passwd entry, groups = gid */
 };
 
 struct dlv_request {
@@ -170,11 +172,14 @@ struct dlv_request {
 	uint64_t	 evpid;		/* -e: queue envelope id, 0 = none */
 	int		 check;		/* -c: skip if evpid already delivered */
 	int		 timeout;	/* pipe time limit, seconds */
+	int		 timeout_set;	/* -t given (LMTP: else §7 values) */
 };
 
 /* ------------------------------------------------------------ mdauser.c */
 
 int	mdauser_lookup(const char *, struct dlv_user *, struct outcome *);
+int	mdauser_userbase(const char *, const char *, struct dlv_user *,
+	    struct outcome *);
 int	mdauser_self(struct dlv_user *, struct outcome *);
 int	mdauser_drop(const struct dlv_user *, struct outcome *);
 
@@ -238,5 +243,95 @@ int	pipe_deliver(const struct dlv_request *, struct msgsrc *,
 	    const struct buf *, struct outcome *);
 void	pipe_status_outcome(struct outcome *, int, int, const char *,
 	    size_t);
+
+/* ------------------------------------------ lmtp.c, _io.c, _reply.c */
+
+/*
+ * LMTP hand-off (delivery.md §7): one connection, several recipients,
+ * one outcome each. lmtp_reply.c parses replies, lmtp_io.c connects and
+ * moves bytes under deadlines, lmtp.c dot-stuffs and runs the session.
+ */
+#define LMTP_LINE_MAX		1024	/* reply line with CRLF (RFC: 512) */
+#define LMTP_LINES_MAX		100	/* lines of one reply */
+#define LMTP_RCPT_MAX		100	/* recipients per run (B.3 item 5) */
+#define LMTP_CONNECT_TIMEOUT	30	/* seconds, delivery.md §7 */
+#define LMTP_REPLY_TIMEOUT	300	/* greeting, commands, each write */
+#define LMTP_DATA_TIMEOUT	600	/* each end-of-data reply */
+#define LMTP_QUIT_TIMEOUT	10	/* QUIT is a courtesy */
+#define LMTP_IO_SIZE		(16 * 1024)
+#define LMTP_WHY_SIZE		256
+
+#define LMTP_EXT_PIPELINING	0x01	/* LHLO keywords, lines 2.. */
+#define LMTP_EXT_8BITMIME	0x02
+#define LMTP_EXT_SMTPUTF8	0x04
+
+enum lmtp_reply_state {
+	LMTP_REPLY_MORE,	/* feed more bytes */
+	LMTP_REPLY_DONE,	/* a whole reply */
+	LMTP_REPLY_ERROR,	/* malformed: ->error says why */
+};
+
+struct lmtp_reply {
+	int		 code;		/* 200-599, the same on every line */
+	int		 nlines;
+	int		 ext;		/* LMTP_EXT_* */
+	char		 esc[OUTCOME_ESC_SIZE];	/* "" when none */
+	char		 text[OUTCOME_TEXT_SIZE];	/* printable ASCII */
+	size_t		 textlen;
+	const char	*error;
+	size_t		 linelen;
+	uint8_t		 line[LMTP_LINE_MAX];
+};
+
+void	lmtp_reply_init(struct lmtp_reply *);
+enum lmtp_reply_state lmtp_reply_feed(struct lmtp_reply *, const uint8_t *,
+	    size_t, size_t *);
+
+/* lmtp.c: dot-stuffing and CRLF, resumable like convert.c. */
+struct lmtp_stuff {
+	int		 linestart;
+};
+
+void	lmtp_stuff_init(struct lmtp_stuff *);
+size_t	lmtp_stuff_run(struct lmtp_stuff *, const uint8_t *, size_t,
+	    size_t *, uint8_t *, size_t);
+
+struct lmtp_io {
+	int		 fd;
+	char		 dest[320];	/* for diagnostics, printable */
+	uint8_t		 in[LMTP_IO_SIZE];
+	size_t		 inpos, inlen;
+	uint8_t		 out[LMTP_IO_SIZE];
+	size_t		 outlen;
+	char		 why[LMTP_WHY_SIZE];	/* the last I/O failure */
+	int		 why_timeout;	/* it was a timeout */
+};
+
+int	lmtp_io_connect(struct lmtp_io *, const char *, int, struct outcome *);
+int	lmtp_io_reply(struct lmtp_io *, struct lmtp_reply *, int);
+int	lmtp_io_write(struct lmtp_io *, const void *, size_t, int);
+int	lmtp_io_printf(struct lmtp_io *, int, const char *, ...)
+	    __attribute__((format(printf, 3, 4)));
+int	lmtp_io_flush(struct lmtp_io *, int);
+void	lmtp_io_close(struct lmtp_io *);
+
+struct lmtp_rcpt {
+	char		 name[ADDR_MAILBOX_SIZE];	/* RCPT TO:<name> */
+	int		 accepted;	/* 2xx to RCPT */
+	int		 done;		/* o is final */
+	struct outcome	 o;
+};
+
+struct lmtp_job {
+	const char	*dest;		/* unix:/path, inet:host:port, ... */
+	const char	*helo;		/* LHLO argument */
+	const char	*sender;	/* "" = <> */
+	int		 timeout;	/* -t: every wait; 0: §7 values */
+	struct lmtp_rcpt *rcpt;
+	size_t		 nrcpt;
+};
+
+void	lmtp_deliver(struct lmtp_job *, struct msgsrc *);
+int	lmtp_exit(const struct lmtp_rcpt *, size_t, size_t *);
 
 #endif

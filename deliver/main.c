@@ -2,8 +2,10 @@
  * main.c: the deliver command, the local delivery agent (delivery.md,
  * doc/deliver.8). Reads one message on standard input and delivers it
  * for one user to a Maildir (default ~USER/Maildir), an mbox file, the
- * user's system spool file or a command; reports one outcome as an exit
- * status (sysexits) and, on failure, one "X.Y.Z text" line on stderr.
+ * user's system spool file or a command, or hands it to an LMTP server
+ * (-L, lmtp.c) for one or more recipients; reports one outcome as an
+ * exit status (sysexits) and, on failure, one "X.Y.Z text" line on
+ * stderr (LMTP: also one line per recipient on stdout).
  * Started by the daemon's parent, by another MTA (Postfix
  * mailbox_command) or by hand.
  *
@@ -13,6 +15,10 @@
  * user and writes while the root parent keeps the locks and removes them
  * afterwards (the spool directory is not writable by the user). It never
  * delivers as uid 0 and refuses to run set-user-ID or set-group-ID.
+ * -u UID:GID:HOME (with -d USER) replaces the passwd lookup: the daemon
+ * passes a user of an action's userbase this way; as root deliver
+ * becomes exactly UID/GID (no supplementary groups), otherwise UID must
+ * be its own.
  */
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -35,7 +41,8 @@
 #define MAIN_PATH_MAX	4096
 #define MAIN_SPILL_DIR	"/tmp"		/* large piped messages, mbox/pipe */
 
-static const char *const main_modes[] = { "maildir", "mbox", "spool", "pipe" };
+static const char *const main_modes[] = { "maildir", "mbox", "spool", "pipe",
+    "lmtp" };
 
 /* Command-line strings checked once the user is known. */
 struct main_args {
@@ -43,6 +50,9 @@ struct main_args {
 	const char	*sender;
 	const char	*rcpt;
 	const char	*orig;
+	const char	*ids;		/* -u uid:gid:home */
+	const char	*lrcpt[LMTP_RCPT_MAX];	/* -R */
+	size_t		 nlrcpt;
 };
 
 static void	usage(void) __attribute__((noreturn));
@@ -61,14 +71,21 @@ static int	main_spool_root(const struct dlv_request *, const char *,
 		    const struct buf *);
 static int	main_pipe(const struct dlv_request *, const struct buf *,
 		    struct outcome *);
+static int	main_rcpt_name(const char *, char *, size_t);
+static struct lmtp_rcpt *main_lmtp_rcpts(const struct dlv_request *,
+		    const struct main_args *, size_t *);
+static int	main_lmtp(const struct dlv_request *, struct lmtp_rcpt *,
+		    size_t);
 
 static void
 usage(void)
 {
 	fprintf(stderr, "usage: deliver [-cn] [-a tag] [-d user] [-e evpid] "
 	    "[-f sender] [-o address]\n"
-	    "               [-r address] [-t seconds] [-m maildir | -M mbox | "
-	    "-s | -p command]\n");
+	    "               [-r address] [-t seconds] [-u uid:gid:home]\n"
+	    "               [-m maildir | -M mbox | -s | -p command]\n"
+	    "       deliver -L dest [-R recipient]... [-d user] [-f sender] "
+	    "[-t seconds]\n");
 	exit(EX_USAGE);
 }
 
@@ -266,6 +283,99 @@ main_pipe(const struct dlv_request *r, const struct buf *hdrs,
 	return ret;
 }
 
+/*
+ * An LMTP recipient (-R, or the user name): an address through the
+ * address parser, or a bare local part, checked by the same parser with
+ * a placeholder domain. The canonical form goes to out; -1 if invalid.
+ */
+static int
+main_rcpt_name(const char *s, char *out, size_t size)
+{
+	struct mailaddr a;
+	char tmp[ADDR_MAILBOX_SIZE + 16];
+
+	if (s[0] == '<' || strchr(s, '@') != NULL)
+		return main_addr(s, 0, &a, out, size);
+	if (snprintf(tmp, sizeof(tmp), "%s@localhost", s) >= (int)sizeof(tmp) ||
+	    main_addr(tmp, 0, &a, out, size) == -1)
+		return -1;
+	return strlcpy(out, a.local, size) >= size ? -1 : 0;
+}
+
+/* The recipients of -L: every -R, else the user name. */
+static struct lmtp_rcpt *
+main_lmtp_rcpts(const struct dlv_request *r, const struct main_args *args,
+    size_t *n)
+{
+	struct lmtp_rcpt *rc;
+	const char *name;
+	char q[ADDR_MAILBOX_SIZE];
+	size_t i;
+
+	*n = args->nlrcpt > 0 ? args->nlrcpt : 1;
+	if ((rc = calloc(*n, sizeof(*rc))) == NULL)
+		main_die(EX_OSERR, "out of memory");
+	for (i = 0; i < *n; i++) {
+		name = args->nlrcpt > 0 ? args->lrcpt[i] : r->user.name;
+		if (main_rcpt_name(name, rc[i].name, sizeof(rc[i].name)) ==
+		    -1) {
+			outcome_quote(q, sizeof(q), name, strlen(name));
+			main_die(EX_USAGE, "invalid LMTP recipient \"%s\"%s", q,
+			    args->nlrcpt > 0 ? "" : " (give -R)");
+		}
+	}
+	return rc;
+}
+
+/*
+ * -L, as the user: the hand-off, then the report (doc/deliver.8 EXIT
+ * STATUS): the deciding recipient's "X.Y.Z text" on stderr, even on
+ * success (the daemon logs the server's reply), written first so that
+ * a caller reading both streams as one (the daemon) sees it as the
+ * first line; then one "<rcpt> X.Y.Z text" line per recipient on stdout.
+ */
+static int
+main_lmtp(const struct dlv_request *r, struct lmtp_rcpt *rc, size_t n)
+{
+	char host[HOST_NAME_MAX + 1];
+	struct lmtp_job j;
+	struct msgsrc m;
+	struct outcome o;
+	size_t i, which;
+	int code;
+
+	if (gethostname(host, sizeof(host)) == -1)
+		host[0] = '\0';
+	host[sizeof(host) - 1] = '\0';
+	if (addr_parse_domain(host, strlen(host), 0, NULL) != ADDR_OK)
+		strlcpy(host, "localhost", sizeof(host));
+	memset(&j, 0, sizeof(j));
+	j.dest = r->path;
+	j.helo = host;
+	j.sender = r->sender;
+	j.timeout = r->timeout_set ? r->timeout : 0;
+	j.rcpt = rc;
+	j.nrcpt = n;
+	if (msgsrc_load(&m, STDIN_FILENO, MAIN_SPILL_DIR, &o) == -1) {
+		for (i = 0; i < n; i++)
+			rc[i].o = o;
+	} else {
+		lmtp_deliver(&j, &m);
+		msgsrc_free(&m);
+	}
+	code = lmtp_exit(rc, n, &which);
+	fprintf(stderr, "%s %s\n", rc[which].o.esc, rc[which].o.text);
+	fflush(stderr);
+	for (i = 0; i < n; i++) {
+		log_info("user=%s mode=lmtp rcpt=<%s> result=%s esc=%s "
+		    "text=\"%s\"", r->user.name, rc[i].name,
+		    outcome_result(&rc[i].o), rc[i].o.esc, rc[i].o.text);
+		printf("<%s> %s %s\n", rc[i].name, rc[i].o.esc, rc[i].o.text);
+	}
+	fflush(stdout);
+	return code;
+}
+
 /* Parses the command line into r and args; usage errors exit 64. */
 static void
 main_options(int argc, char **argv, struct dlv_request *r,
@@ -278,7 +388,7 @@ main_options(int argc, char **argv, struct dlv_request *r,
 	args->sender = "";
 	r->mode = DLV_MAILDIR;
 	r->timeout = PIPE_TIMEOUT;
-	while ((ch = getopt(argc, argv, "a:cd:e:f:m:M:no:p:r:st:")) != -1) {
+	while ((ch = getopt(argc, argv, "a:cd:e:f:L:m:M:no:p:r:R:st:u:")) != -1) {
 		switch (ch) {
 		case 'a':
 			if (strlcpy(r->tag, optarg, sizeof(r->tag)) >=
@@ -304,6 +414,11 @@ main_options(int argc, char **argv, struct dlv_request *r,
 		case 'f':
 			args->sender = optarg;
 			break;
+		case 'L':
+			r->mode = DLV_LMTP;
+			r->path = optarg;
+			modes++;
+			break;
 		case 'm':
 		case 'M':
 		case 'p':
@@ -323,11 +438,21 @@ main_options(int argc, char **argv, struct dlv_request *r,
 		case 'r':
 			args->rcpt = optarg;
 			break;
+		case 'R':
+			if (args->nlrcpt == LMTP_RCPT_MAX)
+				main_die(EX_USAGE, "more than %d recipients",
+				    LMTP_RCPT_MAX);
+			args->lrcpt[args->nlrcpt++] = optarg;
+			break;
 		case 't':
 			r->timeout = (int)strtonum(optarg, 1, 86400, &errstr);
 			if (errstr != NULL)
 				main_die(EX_USAGE, "time limit %s: %s", optarg,
 				    errstr);
+			r->timeout_set = 1;
+			break;
+		case 'u':
+			args->ids = optarg;
 			break;
 		default:
 			usage();
@@ -340,6 +465,8 @@ main_options(int argc, char **argv, struct dlv_request *r,
 		main_die(EX_USAGE, "%s: not an absolute path", r->path);
 	if (r->mode == DLV_PIPE && r->path[0] == '\0')
 		main_die(EX_USAGE, "empty command");
+	if (args->nlrcpt > 0 && r->mode != DLV_LMTP)
+		main_die(EX_USAGE, "-R needs -L");
 }
 
 int
@@ -352,6 +479,8 @@ main(int argc, char *argv[])
 	char host[HOST_NAME_MAX + 1], addr[ADDR_MAILBOX_SIZE * 2];
 	char spool[MAIN_PATH_MAX];
 	struct main_args args;
+	struct lmtp_rcpt *lrc = NULL;
+	size_t nlrc = 0;
 	const char *rcpt;
 	int root, stdin_ok, code;
 
@@ -373,7 +502,10 @@ main(int argc, char *argv[])
 	root = geteuid() == 0;
 	if (root && args.user == NULL)
 		main_die(EX_NOPERM, "refusing to run as root without -d user");
-	if ((args.user ? mdauser_lookup(args.user, &r.user, &o) :
+	if (args.ids != NULL && args.user == NULL)
+		main_die(EX_USAGE, "-u needs -d user");
+	if ((args.ids ? mdauser_userbase(args.ids, args.user, &r.user, &o) :
+	    args.user ? mdauser_lookup(args.user, &r.user, &o) :
 	    mdauser_self(&r.user, &o)) == -1)
 		return main_report(&r, &o);
 	if (r.user.uid == 0) {
@@ -400,6 +532,8 @@ main(int argc, char *argv[])
 		strlcpy(r.orig, r.final, sizeof(r.orig));
 	else if (main_addr(args.orig, 0, &a, r.orig, sizeof(r.orig)) == -1)
 		main_die(EX_USAGE, "invalid original recipient address");
+	if (r.mode == DLV_LMTP)
+		lrc = main_lmtp_rcpts(&r, &args, &nlrc);
 	if (!stdin_ok) {
 		outcome_set(&o, OUTCOME_TEMP, "4.3.0", "no message on "
 		    "standard input");
@@ -447,6 +581,12 @@ main(int argc, char *argv[])
 	case DLV_PIPE:
 		main_pipe(&r, r.notrace ? NULL : &hdrs, &o);
 		break;
+	case DLV_LMTP:
+		/* No trace fields: the next hop adds them (§1.2). */
+		code = main_lmtp(&r, lrc, nlrc);
+		free(lrc);
+		buf_free(&hdrs);
+		return code;
 	case DLV_SPOOL:
 		break;
 	}

@@ -5,12 +5,18 @@
  * verified). Called by main.c before any user file is touched and before
  * the message is read. It never switches to uid 0 and never lets a
  * half-done switch continue: any failure is reported, never ignored.
+ * A user of an action's userbase (-u UID:GID:HOME from the daemon) has
+ * no passwd entry: mdauser_userbase() takes the ids as given, and the
+ * switch sets the groups to GID alone (initgroups would look the name
+ * up in the group database, where it may belong to someone else).
  */
 #include <sys/types.h>
 
 #include <errno.h>
 #include <grp.h>
+#include <limits.h>
 #include <pwd.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -19,6 +25,8 @@
 static int	mdauser_copy(const struct passwd *, struct dlv_user *,
 		    struct outcome *);
 static int	mdauser_notfound(int);
+static int	mdauser_text_ok(const char *);
+static int	mdauser_id(const char **, unsigned long *);
 
 static int
 mdauser_copy(const struct passwd *pw, struct dlv_user *u, struct outcome *o)
@@ -62,6 +70,68 @@ mdauser_lookup(const char *name, struct dlv_user *u, struct outcome *o)
 	return mdauser_copy(pw, u, o);
 }
 
+/* Not empty, no control character. */
+static int
+mdauser_text_ok(const char *s)
+{
+	if (*s == '\0')
+		return 0;
+	for (; *s != '\0'; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			return 0;
+	return 1;
+}
+
+/* Decimal digits then ':'; *sp moves past the ':'. */
+static int
+mdauser_id(const char **sp, unsigned long *idp)
+{
+	const char *s = *sp;
+	char *end;
+
+	if (*s < '0' || *s > '9')
+		return -1;
+	errno = 0;
+	*idp = strtoul(s, &end, 10);
+	if (errno != 0 || *end != ':' || *idp >= UINT_MAX)
+		return -1;
+	*sp = end + 1;
+	return 0;
+}
+
+/*
+ * -d name -u UID:GID:HOME: a user of the daemon's userbase. UID 0, a
+ * relative HOME or anything malformed is refused (temporary: the daemon
+ * never sends it, so it is a bug to fix, not mail to bounce).
+ */
+int
+mdauser_userbase(const char *spec, const char *name, struct dlv_user *u,
+    struct outcome *o)
+{
+	unsigned long uid, gid;
+	const char *p = spec;
+
+	memset(u, 0, sizeof(*u));
+	if (name == NULL || !mdauser_text_ok(name) ||
+	    strlcpy(u->name, name, sizeof(u->name)) >= sizeof(u->name) ||
+	    mdauser_id(&p, &uid) == -1 || mdauser_id(&p, &gid) == -1 ||
+	    p[0] != '/' || !mdauser_text_ok(p) ||
+	    strlcpy(u->home, p, sizeof(u->home)) >= sizeof(u->home)) {
+		outcome_set(o, OUTCOME_TEMP, "4.3.0", "invalid -u user "
+		    "information");
+		return -1;
+	}
+	if (uid == 0) {
+		outcome_set(o, OUTCOME_PERM, "5.7.0", "refusing to deliver as "
+		    "root (uid 0 in -u)");
+		return -1;
+	}
+	u->uid = (uid_t)uid;
+	u->gid = (gid_t)gid;
+	u->userbase = 1;
+	return 0;
+}
+
 /* The user we run as (unprivileged use: Postfix's mailbox_command). */
 int
 mdauser_self(struct dlv_user *u, struct outcome *o)
@@ -97,7 +167,8 @@ mdauser_drop(const struct dlv_user *u, struct outcome *o)
 		    "root");
 		return -1;
 	}
-	if (initgroups(u->name, u->gid) == -1 ||
+	if ((u->userbase ? setgroups(1, &u->gid) :
+	    initgroups(u->name, u->gid)) == -1 ||
 	    setresgid(u->gid, u->gid, u->gid) == -1 ||
 	    setresuid(u->uid, u->uid, u->uid) == -1) {
 		outcome_set(o, OUTCOME_TEMP, "4.3.0", "cannot switch to user "

@@ -23,6 +23,7 @@
 
 #include <ev.h>
 
+#include "aliases/userinfo_msg.h"
 #include "lib/ipc.h"
 #include "lib/log.h"
 #include "lib/priv.h"
@@ -68,7 +69,11 @@ static const struct ipc_rule parent_rules[] = {
 	{ IMSG_PING, PROC_ALL, 0, PING_MAX, IPC_FD_NONE },
 	{ IMSG_PONG, PROC_ALL, 0, PING_MAX, IPC_FD_NONE },
 	{ IMSG_READY, PROC_ALL & ~PROC_BIT(PROC_PARENT), 0, 0, IPC_FD_NONE },
-	{ IMSG_LKA_FORWARD_OPEN, PROC_BIT(PROC_LOOKUP), 1, FORWARD_USER_MAX,
+	{ IMSG_LKA_FORWARD_OPEN, PROC_BIT(PROC_LOOKUP),
+	    sizeof(struct forward_req), sizeof(struct forward_req),
+	    IPC_FD_NONE },
+	{ IMSG_LKA_USERINFO_RES, PROC_BIT(PROC_LOOKUP),
+	    sizeof(struct userinfo_res), sizeof(struct userinfo_res),
 	    IPC_FD_NONE },
 	{ IMSG_MDA_DELIVER, PROC_BIT(PROC_QUEUE), 1, ENVELOPE_ENCODED_MAX,
 	    IPC_FD_REQUIRED },
@@ -211,6 +216,7 @@ parent_spawn(struct parent *p)
 	}
 	p->mda = parent_mda_new(p->loop, p->conf, p->self);
 	parent_mda_set_queue(p->mda, p->peer[PROC_QUEUE]);
+	parent_mda_set_lookup(p->mda, p->peer[PROC_LOOKUP]);
 }
 
 static pid_t
@@ -298,6 +304,8 @@ parent_dispatch(struct ipc_peer *peer, struct ipc_msg *m, void *arg)
 		return 0;
 	case IMSG_LKA_FORWARD_OPEN:
 		return parent_forward(peer, m);
+	case IMSG_LKA_USERINFO_RES:
+		return parent_mda_userinfo(p->mda, m);
 	case IMSG_MDA_DELIVER:
 		return parent_mda(p->mda, m);
 	}
@@ -336,6 +344,8 @@ parent_closed(struct ipc_peer *peer, void *arg)
 	p->peer[id] = NULL;
 	if (id == PROC_QUEUE)
 		parent_mda_set_queue(p->mda, NULL);
+	if (id == PROC_LOOKUP)
+		parent_mda_set_lookup(p->mda, NULL);
 	ipc_peer_free(peer);
 	if (!p->stopping)
 		log_warnx("role=%s pid=%d event=channel-lost result=TempFail",

@@ -2,7 +2,9 @@
  * parent_forward.c: the parent opens a user's ~/.forward for the lookup
  * role (spec/delivery.md section 5; design.md "roles"). The lookup role
  * runs unprivileged and cannot read users' homes; the parent looks the
- * user up (getpwnam), opens HOME/.forward *as that user* (effective ids
+ * user up (getpwnam) - or, for a user of an action's userbase, takes the
+ * uid, gid and HOME the lookup role read from that table (tables.md 6.3;
+ * never uid 0) - opens HOME/.forward *as that user* (effective ids
  * switched around the open, supplementary groups reduced to the user's
  * primary group), with O_NOFOLLOW, checks the file and HOME, and passes
  * the read-only descriptor; it never reads the contents itself (the
@@ -23,7 +25,9 @@
  * size >= 4096 -> temporary failure. Started by a non-root user (tests),
  * the open runs with our own ids.
  * Called from parent.c's dispatch; the request is from the lookup role
- * and checked (length, characters) before use.
+ * and checked (length, characters) before use. Trusting the lookup role
+ * with a userbase entry grants it no more than the delivery does: the
+ * parent runs deliver with the ids the same role answers (parent_mda.c).
  */
 #include <sys/types.h>
 #include <sys/stat.h>
@@ -54,9 +58,13 @@ struct forward_ids {
 	gid_t	groups[FORWARD_GROUPS_MAX];
 };
 
-static int	forward_become(const struct passwd *, struct forward_ids *);
+static int	forward_become(const struct forward_who *,
+		    struct forward_ids *);
 static void	forward_restore(struct forward_ids *);
-static int	forward_home(const struct passwd *, enum forward_status *);
+static int	forward_home(const struct forward_who *, enum forward_status *);
+static int	forward_req_read(const struct ipc_msg *, char *, size_t,
+		    char *, size_t, struct forward_who *);
+static int	forward_name_valid(const char *, size_t, int);
 
 int
 forward_user_valid(const char *user, size_t len)
@@ -74,8 +82,29 @@ forward_user_valid(const char *user, size_t len)
 	return 1;
 }
 
+/*
+ * A system user's name is looked up in passwd: [A-Za-z0-9_.+-] only. A
+ * userbase user's name is only logged (its HOME comes with it): any
+ * local part, so no blank, control character or '/'.
+ */
 static int
-forward_become(const struct passwd *pw, struct forward_ids *ids)
+forward_name_valid(const char *user, size_t len, int userbase)
+{
+	size_t i;
+
+	if (!userbase)
+		return forward_user_valid(user, len);
+	if (len == 0 || len > FORWARD_USER_MAX)
+		return 0;
+	for (i = 0; i < len; i++)
+		if ((unsigned char)user[i] <= 0x20 || user[i] == 0x7f ||
+		    user[i] == '/')
+			return 0;
+	return 1;
+}
+
+static int
+forward_become(const struct forward_who *pw, struct forward_ids *ids)
 {
 	memset(ids, 0, sizeof(*ids));
 	if (geteuid() != 0)
@@ -84,9 +113,9 @@ forward_become(const struct passwd *pw, struct forward_ids *ids)
 	if ((ids->ngroups = getgroups(FORWARD_GROUPS_MAX, ids->groups)) == -1)
 		return -1;
 	ids->switched = 1;
-	if (setgroups(1, &pw->pw_gid) == -1 || setegid(pw->pw_gid) == -1 ||
-	    seteuid(pw->pw_uid) == -1) {
-		log_warn("forward: cannot switch to uid %d", (int)pw->pw_uid);
+	if (setgroups(1, &pw->gid) == -1 || setegid(pw->gid) == -1 ||
+	    seteuid(pw->uid) == -1) {
+		log_warn("forward: cannot switch to uid %d", (int)pw->uid);
 		forward_restore(ids);
 		return -1;
 	}
@@ -109,25 +138,25 @@ forward_restore(struct forward_ids *ids)
 
 /* HOME itself: 0 if the open may go on, else -1 with *status. */
 static int
-forward_home(const struct passwd *pw, enum forward_status *status)
+forward_home(const struct forward_who *pw, enum forward_status *status)
 {
 	struct stat st;
 
-	if (stat(pw->pw_dir, &st) == -1) {
+	if (stat(pw->home, &st) == -1) {
 		*status = errno == ENOENT || errno == ENOTDIR ? FORWARD_NONE :
 		    FORWARD_TEMPFAIL;
 		return -1;
 	}
 	if (st.st_mode & S_ISVTX) {
 		log_info("forward user=%s home=%s event=sticky-home "
-		    "result=TempFail", pw->pw_name, pw->pw_dir);
+		    "result=TempFail", pw->name, pw->home);
 		*status = FORWARD_TEMPFAIL;
 		return -1;
 	}
-	if (!S_ISDIR(st.st_mode) || (st.st_uid != pw->pw_uid &&
+	if (!S_ISDIR(st.st_mode) || (st.st_uid != pw->uid &&
 	    st.st_uid != 0) || (st.st_mode & (S_IWGRP | S_IWOTH))) {
 		log_warnx("forward user=%s home=%s error=\"insecure home\" "
-		    "result=TempFail", pw->pw_name, pw->pw_dir);
+		    "result=TempFail", pw->name, pw->home);
 		*status = FORWARD_INSECURE;
 		return -1;
 	}
@@ -137,12 +166,8 @@ forward_home(const struct passwd *pw, enum forward_status *status)
 int
 forward_open(const char *user, enum forward_status *status, uid_t *uid)
 {
-	char path[PATH_MAX];
-	struct forward_ids ids;
+	struct forward_who who;
 	struct passwd *pw;
-	struct stat st;
-	const char *why = NULL;
-	int fd, err;
 
 	*uid = 0;
 	errno = 0;
@@ -152,8 +177,28 @@ forward_open(const char *user, enum forward_status *status, uid_t *uid)
 		return -1;
 	}
 	*uid = pw->pw_uid;
-	if (pw->pw_dir == NULL || pw->pw_dir[0] != '/' ||
-	    snprintf(path, sizeof(path), "%s/%s", pw->pw_dir, FORWARD_NAME) >=
+	if (pw->pw_dir == NULL) {
+		*status = FORWARD_NONE;
+		return -1;
+	}
+	who.name = user;
+	who.uid = pw->pw_uid;
+	who.gid = pw->pw_gid;
+	who.home = pw->pw_dir;
+	return forward_open_who(&who, status);
+}
+
+int
+forward_open_who(const struct forward_who *pw, enum forward_status *status)
+{
+	char path[PATH_MAX];
+	struct forward_ids ids;
+	struct stat st;
+	const char *user = pw->name, *why = NULL;
+	int fd, err;
+
+	if (pw->home[0] != '/' ||
+	    snprintf(path, sizeof(path), "%s/%s", pw->home, FORWARD_NAME) >=
 	    (int)sizeof(path)) {
 		*status = FORWARD_NONE;
 		return -1;
@@ -208,7 +253,7 @@ forward_open(const char *user, enum forward_status *status, uid_t *uid)
 	}
 	if (!S_ISREG(st.st_mode))
 		why = "not a regular file";
-	else if (st.st_uid != pw->pw_uid)
+	else if (st.st_uid != pw->uid)
 		why = "not owned by the user";
 	else if (st.st_mode & (S_IWGRP | S_IWOTH))
 		why = "group or world writable";
@@ -238,21 +283,85 @@ forward_open(const char *user, enum forward_status *status, uid_t *uid)
 }
 
 int
+forward_req_make(struct forward_req *q, const char *user,
+    const struct forward_who *who)
+{
+	size_t ulen = strlen(user), hlen;
+
+	memset(q, 0, sizeof(*q));
+	if (!forward_name_valid(user, ulen, who != NULL))
+		return -1;
+	q->userlen = (uint32_t)ulen;
+	memcpy(q->user, user, ulen);
+	if (who == NULL)
+		return 0;
+	hlen = strlen(who->home);
+	if (who->uid == 0 || hlen == 0 || hlen > sizeof(q->home) ||
+	    who->home[0] != '/')
+		return -1;
+	q->userbase = 1;
+	q->uid = (uint32_t)who->uid;
+	q->gid = (uint32_t)who->gid;
+	q->homelen = (uint32_t)hlen;
+	memcpy(q->home, who->home, hlen);
+	return 0;
+}
+
+/* The request, checked: the user, and who->name NULL unless userbase. */
+static int
+forward_req_read(const struct ipc_msg *m, char *user, size_t usersz,
+    char *home, size_t homesz, struct forward_who *who)
+{
+	struct forward_req q;
+	size_t i;
+
+	memset(who, 0, sizeof(*who));
+	if (m->len != sizeof(q))
+		return -1;
+	memcpy(&q, m->data, sizeof(q));
+	if (q.userbase > 1 || q.userlen > sizeof(q.user) ||
+	    q.userlen >= usersz ||
+	    !forward_name_valid(q.user, q.userlen, q.userbase))
+		return -1;
+	memcpy(user, q.user, q.userlen);
+	user[q.userlen] = '\0';
+	if (!q.userbase)
+		return 0;
+	if (q.uid == 0 || q.homelen == 0 || q.homelen > sizeof(q.home) ||
+	    q.homelen >= homesz || q.home[0] != '/')
+		return -1;
+	for (i = 0; i < q.homelen; i++)
+		if ((unsigned char)q.home[i] < 0x20 || q.home[i] == 0x7f)
+			return -1;
+	memcpy(home, q.home, q.homelen);
+	home[q.homelen] = '\0';
+	who->name = user;
+	who->uid = (uid_t)q.uid;
+	who->gid = (gid_t)q.gid;
+	who->home = home;
+	return 0;
+}
+
+int
 parent_forward(struct ipc_peer *peer, struct ipc_msg *m)
 {
-	char user[FORWARD_USER_MAX + 1];
+	char user[FORWARD_USER_MAX + 1], home[FORWARD_HOME_MAX + 1];
+	struct forward_who who;
 	struct forward_res res;
 	enum forward_status status;
 	uid_t uid;
 	int fd;
 
-	if (!forward_user_valid((const char *)m->data, m->len)) {
+	if (forward_req_read(m, user, sizeof(user), home, sizeof(home),
+	    &who) == -1) {
 		log_warnx("forward event=bad-request");
 		return -1;
 	}
-	memcpy(user, m->data, m->len);
-	user[m->len] = '\0';
-	fd = forward_open(user, &status, &uid);
+	if (who.name != NULL) {
+		uid = who.uid;
+		fd = forward_open_who(&who, &status);
+	} else
+		fd = forward_open(user, &status, &uid);
 	memset(&res, 0, sizeof(res));
 	res.status = status;
 	res.uid = (uint32_t)uid;

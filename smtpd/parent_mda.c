@@ -7,6 +7,11 @@
  * exit status and first line of stderr (IMSG_MDA_RESULT). At most
  * MDA_PER_USER deliveries per user run at once; the rest wait in order.
  * A delivery that runs longer than MDA_TIMEOUT is killed: temporary.
+ * The user comes from getpwnam(3), or for a user of the action's
+ * `userbase` (aliases/userinfo_msg.h) from the lookup role, which owns
+ * the tables: IMSG_LKA_USERINFO, and the delivery waits for the answer
+ * (not found: permanent 5.1.1; table error: temporary 4.3.0); deliver
+ * then gets the ids and HOME as `-u UID:GID:HOME`.
  * Never parses anything from the network: the envelope was validated by
  * the queue, and is validated again here.
  */
@@ -25,6 +30,7 @@
 #include <sysexits.h>
 #include <unistd.h>
 
+#include "aliases/userinfo_msg.h"
 #include "lib/log.h"
 #include "lib/xmalloc.h"
 #include "queue/envelope.h"
@@ -35,8 +41,10 @@
 
 #define MDA_PER_USER	4
 #define MDA_TIMEOUT	300.0		/* seconds (design: 5 minutes) */
+#define MDA_USERINFO_TIMEOUT 60.0	/* the lookup role's answer */
+#define MDA_IDS_MAX	(USERINFO_HOME_MAX + 32)	/* "UID:GID:HOME" */
 #define MDA_STDERR_MAX	1024
-#define MDA_ARGV_MAX	20
+#define MDA_ARGV_MAX	24
 
 struct mda {
 	TAILQ_ENTRY(mda)	 entry;
@@ -53,6 +61,8 @@ struct mda {
 	int			 timedout;
 	int			 check;		/* MDA_CHECK from the queue */
 	char			 evpid[17];
+	uint32_t		 uireq;		/* userbase question asked */
+	char			 ids[MDA_IDS_MAX];	/* deliver -u */
 };
 TAILQ_HEAD(mda_list, mda);
 
@@ -61,10 +71,15 @@ struct mda_ctx {
 	const struct config	*conf;
 	char			 deliver[PATH_MAX];
 	struct ipc_peer		*queue;
+	struct ipc_peer		*lookup;	/* userbase questions */
+	uint32_t		 nextid;
 	struct mda_list		 running, waiting;
 };
 
 static void	mda_start(struct mda *);
+static void	mda_userinfo_ask(struct mda *, const struct action *);
+static void	mda_spawn(struct mda *, const struct action *,
+		    const struct passwd *, const char *);
 static int	mda_user_running(struct mda_ctx *, const char *);
 static void	mda_report(struct mda *, enum mda_outcome, const char *);
 static void	mda_finish(struct mda *);
@@ -99,6 +114,12 @@ void
 parent_mda_set_queue(struct mda_ctx *c, struct ipc_peer *queue)
 {
 	c->queue = queue;
+}
+
+void
+parent_mda_set_lookup(struct mda_ctx *c, struct ipc_peer *lookup)
+{
+	c->lookup = lookup;
 }
 
 /* IMSG_MDA_DELIVER; -1 if the envelope does not decode. */
@@ -208,6 +229,18 @@ mda_argv(struct mda *d, const struct action *a, const struct passwd *pw,
 			argv[n++] = "-p";
 			argv[n++] = buf;
 			break;
+		case ACTION_LMTP:
+			/*
+			 * DEST as written: deliver reads it with the same
+			 * parser (parse_dest_lmtp). RCPT TO is the user
+			 * name (OpenSMTPD), or the address with rcpt-to.
+			 */
+			argv[n++] = "-L";
+			argv[n++] = a->param;
+			argv[n++] = "-R";
+			argv[n++] = a->lmtp_rcpt_to ? (char *)e->dest :
+			    (char *)pw->pw_name;
+			break;
 		default:
 			*why = "this action's method is not available yet";
 			return -1;
@@ -223,13 +256,15 @@ mda_start(struct mda *d)
 	struct mda_ctx *c = d->ctx;
 	const struct action *a;
 	struct passwd *pw;
-	char path[FORMAT_MAX], *argv[MDA_ARGV_MAX];
-	const char *why = NULL, *user;
-	int pfd[2], r;
+	const char *user;
 
 	TAILQ_INSERT_TAIL(&c->running, d, entry);
 	if ((a = config_action_find(c->conf, d->env.dispatcher)) == NULL) {
 		mda_report(d, MDA_TEMPFAIL, "4.3.0 action no longer configured");
+		return;
+	}
+	if (userinfo_wanted(a, &d->env)) {
+		mda_userinfo_ask(d, a);
 		return;
 	}
 	user = a->user ? a->user : d->env.mda_user;
@@ -237,6 +272,94 @@ mda_start(struct mda *d)
 		mda_report(d, MDA_TEMPFAIL, "4.3.0 no such user");
 		return;
 	}
+	mda_spawn(d, a, pw, NULL);
+}
+
+/* A userbase user: ask the lookup role; parent_mda_userinfo() goes on. */
+static void
+mda_userinfo_ask(struct mda *d, const struct action *a)
+{
+	struct mda_ctx *c = d->ctx;
+	struct userinfo_req q;
+
+	if (c->lookup == NULL ||
+	    userinfo_req_make(&q, a->name, d->env.mda_user) == -1) {
+		mda_report(d, MDA_TEMPFAIL, "4.3.0 cannot look up the user");
+		return;
+	}
+	if (++c->nextid == 0)
+		c->nextid = 1;
+	d->uireq = c->nextid;
+	ipc_send(c->lookup, IMSG_LKA_USERINFO, d->uireq, -1, &q, sizeof(q));
+	ev_timer_init(&d->timer, mda_timer_cb, MDA_USERINFO_TIMEOUT, 0);
+	d->timer.data = d;
+	ev_timer_start(c->loop, &d->timer);
+	log_trace(TRACE_LOOKUP, "%016llx parent event=userinfo action=%s "
+	    "user=%s", (unsigned long long)d->env.evpid, a->name,
+	    d->env.mda_user);
+}
+
+/* IMSG_LKA_USERINFO_RES; -1 if the answer is malformed. */
+int
+parent_mda_userinfo(struct mda_ctx *c, struct ipc_msg *m)
+{
+	char home[USERINFO_HOME_MAX + 1];
+	struct userinfo_res res;
+	const struct action *a;
+	struct passwd pw;
+	struct mda *d;
+
+	if (userinfo_res_read(m->data, m->len, &res, home,
+	    sizeof(home)) == -1) {
+		log_warnx("parent event=userinfo error=\"malformed answer\"");
+		return -1;
+	}
+	TAILQ_FOREACH(d, &c->running, entry)
+		if (d->uireq != 0 && d->uireq == m->reqid)
+			break;
+	if (d == NULL)
+		return 0;	/* timed out meanwhile */
+	ev_timer_stop(c->loop, &d->timer);
+	d->uireq = 0;
+	if (res.status == USERINFO_NOTFOUND) {
+		log_info("%016llx parent event=userinfo user=%s "
+		    "error=\"not in the userbase\" result=PermFail",
+		    (unsigned long long)d->env.evpid, d->env.mda_user);
+		mda_report(d, MDA_PERMFAIL, "5.1.1 no such user");
+		return 0;
+	}
+	if (res.status != USERINFO_FOUND) {
+		mda_report(d, MDA_TEMPFAIL, "4.3.0 cannot look up the user");
+		return 0;
+	}
+	if ((a = config_action_find(c->conf, d->env.dispatcher)) == NULL) {
+		mda_report(d, MDA_TEMPFAIL, "4.3.0 action no longer configured");
+		return 0;
+	}
+	memset(&pw, 0, sizeof(pw));
+	pw.pw_name = d->env.mda_user;
+	pw.pw_uid = (uid_t)res.uid;
+	pw.pw_gid = (gid_t)res.gid;
+	pw.pw_dir = home;
+	snprintf(d->ids, sizeof(d->ids), "%lu:%lu:%s",
+	    (unsigned long)res.uid, (unsigned long)res.gid, home);
+	mda_spawn(d, a, &pw, d->ids);
+	return 0;
+}
+
+/*
+ * Runs deliver as pw (a passwd entry, or a userbase entry whose ids and
+ * HOME go to deliver as -u ids).
+ */
+static void
+mda_spawn(struct mda *d, const struct action *a, const struct passwd *pw,
+    const char *ids)
+{
+	struct mda_ctx *c = d->ctx;
+	char path[FORMAT_MAX], *argv[MDA_ARGV_MAX];
+	const char *why = NULL;
+	int pfd[2], r, n;
+
 	if (pw->pw_uid == 0) {
 		/* deliver never runs as root: alias root to a person. */
 		mda_report(d, MDA_TEMPFAIL, "4.3.0 refusing to deliver as root");
@@ -249,6 +372,17 @@ mda_start(struct mda *d)
 		    "4.3.0", why ? why : "expansion failed");
 		mda_report(d, r == -2 ? MDA_PERMFAIL : MDA_TEMPFAIL, text);
 		return;
+	}
+	if (ids != NULL) {
+		for (n = 0; argv[n] != NULL; n++)
+			;
+		if (n + 3 > MDA_ARGV_MAX) {
+			mda_report(d, MDA_TEMPFAIL, "4.3.0 too many arguments");
+			return;
+		}
+		argv[n++] = "-u";
+		argv[n++] = (char *)ids;
+		argv[n] = NULL;
 	}
 	if (pipe2(pfd, O_CLOEXEC) == -1) {
 		mda_report(d, MDA_TEMPFAIL, "4.3.0 pipe failed");
@@ -319,6 +453,12 @@ mda_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 
 	(void)loop;
 	(void)revents;
+	if (d->pid <= 0) {
+		/* no answer to the userbase question */
+		d->uireq = 0;
+		mda_report(d, MDA_TEMPFAIL, "4.3.0 user lookup timed out");
+		return;
+	}
 	d->timedout = 1;
 	kill(-d->pid, SIGKILL);
 	kill(d->pid, SIGKILL);
@@ -402,7 +542,7 @@ mda_finish(struct mda *d)
 		ev_io_stop(c->loop, &d->io);
 		close(d->errfd);
 	}
-	if (d->pid > 0)
+	if (d->pid > 0 || d->uireq != 0)
 		ev_timer_stop(c->loop, &d->timer);
 	if (d->msgfd != -1)
 		close(d->msgfd);

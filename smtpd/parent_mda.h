@@ -14,6 +14,9 @@ struct mda_ctx;
 struct mda_ctx	*parent_mda_new(struct ev_loop *, const struct config *,
 		    const char *self);
 void		 parent_mda_set_queue(struct mda_ctx *, struct ipc_peer *);
+void		 parent_mda_set_lookup(struct mda_ctx *, struct ipc_peer *);
 int		 parent_mda(struct mda_ctx *, struct ipc_msg *);
+/* IMSG_LKA_USERINFO_RES: 0, or -1 if malformed. */
+int		 parent_mda_userinfo(struct mda_ctx *, struct ipc_msg *);
 
 #endif

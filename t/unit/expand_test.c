@@ -10,6 +10,9 @@
  * root's pipes refused, too many destinations), and the envelopes built
  * from the result. Users come from a userbase table, or for .forward
  * from the system (daemon, bin, root exist on every Debian system).
+ * Userbase users have a .forward too: the callback is told their entry
+ * (uid, gid, HOME), and so is the caller of a PENDING run. forward-only
+ * and expand-only actions: which results they accept.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -42,6 +45,13 @@ struct fwd {
 	int		 asked;		/* PENDING until asked once */
 };
 
+/* Whose file the callback was last asked for. */
+static struct {
+	int		 userbase;
+	uid_t		 uid;
+	char		 home[64];
+} told;
+
 static struct fwd *fwds;
 static size_t nfwds;
 
@@ -67,6 +77,9 @@ fwd_cb(void *arg, const char *user, struct expand_forward *fw)
 	for (i = 0; i < nfwds; i++) {
 		if (strcmp(fwds[i].user, user) != 0)
 			continue;
+		told.userbase = fw->userbase;
+		told.uid = fw->ui.uid;
+		strlcpy(told.home, fw->ui.home, sizeof(told.home));
 		if (!fwds[i].asked++) {
 			fw->status = EXPAND_FWD_PENDING;
 			return;
@@ -164,15 +177,24 @@ static const char conf[] =
     " \"sales\" = \"carol\", \"@example.net\" = \"alice\","
     " \"@\" = \"bob\" }\n"
     "table vdoms { \"example.net\", \"example.com\" }\n"
+    "table fwdal { \"remote\" = \"x@archive.test\","
+    " \"local\" = \"daemon\", \"mixed\" = \"x@archive.test, daemon\","
+    " \"prog\" = \"|/bin/cat\", \"addr\" = \"alice@example.org\" }\n"
+    "table expal { \"prog\" = \"|/bin/cat\", \"arch\" = \"/tmp/x.mbox\","
+    " \"remote\" = \"x@archive.test\", \"local\" = \"daemon\" }\n"
     "action \"local\" maildir alias <aliases> userbase <ub>\n"
     "action \"virt\" maildir virtual <virt> userbase <ub>\n"
     "action \"sys\" mbox alias <sysaliases>\n"
     "action \"out\" relay\n"
+    "action \"fwd\" forward-only alias <fwdal>\n"
+    "action \"exp\" expand-only alias <expal>\n"
     "match from any for domain \"example.org\" action \"local\"\n"
     "match from any for domain <vdoms> action \"virt\"\n"
     "match from any for domain \"sys.test\" action \"sys\"\n"
     "match from any for domain \"reject.test\" reject\n"
-    "match from any for domain \"archive.test\" action \"out\"\n";
+    "match from any for domain \"archive.test\" action \"out\"\n"
+    "match from any for domain \"fwd.test\" action \"fwd\"\n"
+    "match from any for domain \"exp.test\" action \"exp\"\n";
 
 static const char aliases[] =
     "staff: alice, bob,\n"
@@ -467,6 +489,93 @@ test_forward_limits(void **state)
 	nfwds = 0;
 }
 
+/* A userbase user's .forward: asked with its entry, then expanded. */
+static void
+test_userbase_forward(void **state)
+{
+	struct env *e = *state;
+	struct fwd f[] = {
+		{ "carol", EXPAND_FWD_FOUND, "x@archive.test, carol\n", 0, 0 },
+		{ "daemon", EXPAND_FWD_NONE, NULL, 0, 0 },
+	};
+	struct lka_rcpt_req q;
+	struct expand_ops ops;
+	struct expand_result res;
+
+	fwds = f;
+	nfwds = 2;
+	/* the first run stops: the caller learns whose file to open */
+	memset(&q, 0, sizeof(q));
+	q.session = 1;
+	strlcpy(q.src, "192.0.2.1", sizeof(q.src));
+	strlcpy(q.rcpt, "carol@example.org", sizeof(q.rcpt));
+	memset(&ops, 0, sizeof(ops));
+	ops.forward = fwd_cb;
+	expand_run(&e->ctx, &q, &ops, &res);
+	assert_int_equal(res.status, EXPAND_PENDING);
+	assert_string_equal(res.pending_user, "carol");
+	assert_int_equal(res.pending_userbase, 1);
+	assert_int_equal(res.pending_ui.uid, 1002);
+	assert_int_equal(res.pending_ui.gid, 1002);
+	assert_string_equal(res.pending_ui.home, "/home/carol");
+	expand_result_free(&res);
+	f[0].asked = 0;
+	EXPECT_OK(e, "carol@example.org",
+	    "mta:out:x@archive.test\n"
+	    "mda:local:carol::carol@example.org\n");
+	assert_int_equal(told.userbase, 1);
+	assert_int_equal(told.uid, 1002);
+	assert_string_equal(told.home, "/home/carol");
+	/* a system user: no userbase entry */
+	EXPECT_OK(e, "daemon@sys.test", "mda:sys:daemon::daemon@sys.test\n");
+	assert_int_equal(told.userbase, 0);
+	assert_int_equal(told.uid, 0);
+	fwds = NULL;
+	nfwds = 0;
+}
+
+/* forward-only: remote addresses only; expand-only: a delivery method. */
+static void
+test_forward_only(void **state)
+{
+	struct env *e = *state;
+	struct fwd f[] = {
+		{ "bin", EXPAND_FWD_FOUND, "x@archive.test\n", 0, 0 },
+		{ "daemon", EXPAND_FWD_NONE, NULL, 0, 0 },
+	};
+
+	fwds = f;
+	nfwds = 2;
+	EXPECT_OK(e, "remote@fwd.test", "mta:out:x@archive.test\n");
+	/* an address is forwarded, whatever action it lands on */
+	EXPECT_OK(e, "addr@fwd.test", "mda:local:alice::alice@example.org\n");
+	EXPECT_FAIL(e, "local@fwd.test", EXPAND_REJECT, EXPAND_REPLY_FWDONLY);
+	EXPECT_FAIL(e, "mixed@fwd.test", EXPAND_REJECT, EXPAND_REPLY_FWDONLY);
+	EXPECT_FAIL(e, "prog@fwd.test", EXPAND_REJECT, EXPAND_REPLY_FWDONLY);
+	/* a user: its .forward must forward */
+	EXPECT_OK(e, "bin@fwd.test", "mta:out:x@archive.test\n");
+	EXPECT_FAIL(e, "daemon@fwd.test", EXPAND_REJECT, EXPAND_REPLY_FWDONLY);
+	f[0].text = "x@archive.test, \\bin\n";
+	f[0].asked = 0;
+	EXPECT_FAIL(e, "bin@fwd.test", EXPAND_REJECT, EXPAND_REPLY_FWDONLY);
+	EXPECT_FAIL(e, "nosuchuser@fwd.test", EXPAND_REJECT,
+	    RCPT_REPLY_UNKNOWN);
+
+	EXPECT_OK(e, "prog@exp.test", "pipe:exp:" MAIL_USER ":/bin/cat\n");
+	EXPECT_OK(e, "arch@exp.test", "file:exp:" MAIL_USER ":/tmp/x.mbox\n");
+	EXPECT_OK(e, "remote@exp.test", "mta:out:x@archive.test\n");
+	EXPECT_FAIL(e, "local@exp.test", EXPAND_REJECT, EXPAND_REPLY_EXPONLY);
+	EXPECT_FAIL(e, "daemon@exp.test", EXPAND_REJECT, EXPAND_REPLY_EXPONLY);
+	f[0].text = "\"|/usr/bin/vacation bin\"\n";
+	f[0].asked = 0;
+	EXPECT_OK(e, "bin@exp.test", "pipe:exp:bin:/usr/bin/vacation bin\n");
+	f[0].text = "\\bin\n";
+	f[0].asked = 0;
+	EXPECT_FAIL(e, "bin@exp.test", EXPAND_REJECT, EXPAND_REPLY_EXPONLY);
+	fwds = NULL;
+	nfwds = 0;
+}
+
 static void
 test_envelope_fields(void **state)
 {
@@ -516,6 +625,8 @@ main(void)
 		cmocka_unit_test(test_tag),
 		cmocka_unit_test(test_forward),
 		cmocka_unit_test(test_forward_limits),
+		cmocka_unit_test(test_userbase_forward),
+		cmocka_unit_test(test_forward_only),
 		cmocka_unit_test(test_envelope_fields),
 	};
 
