@@ -25,6 +25,7 @@
 #include "lib/xmalloc.h"
 #include "queue/bounce.h"
 #include "queue/commit.h"
+#include "queue/lmtp_sync.h"
 #include "queue/mda_msg.h"
 #include "queue/queue.h"
 #include "queue/scheduler.h"
@@ -210,6 +211,7 @@ dispatch_read_done(struct workers_job *job)
 		    "result=TempFail", (unsigned long long)j->item.evpid, j->err);
 		sched_requeue(q->sched, j->item.evpid, time(NULL) +
 		    SCHED_RETRY_FIRST);
+		lmtp_sync_unread(q, j->item.evpid);
 		goto done;
 	}
 	if (j->item.pick == SCHED_PICK_EXPIRE) {
@@ -299,7 +301,8 @@ queue_dispatch_result(struct queue *q, struct ipc_msg *m)
 	    in->env.rcpt, in->env.dest, res.outcome == MDA_OK ? "Ok" :
 	    res.outcome == MDA_TEMPFAIL ? "TempFail" : "PermFail", res.text);
 	/* An LMTP session waits for it: applied once the client knows. */
-	dispatch_apply(q, &in->env, &st);
+	if (!lmtp_sync_result(q, &in->env, &st))
+		dispatch_apply(q, &in->env, &st);
 	free(in);
 	dispatch_arm(q);
 	return 0;
@@ -464,5 +467,20 @@ dispatch_update_done(struct workers_job *job)
 		break;
 	}
 	free(j);
+	dispatch_arm(q);
+}
+
+/* lmtp_sync.c: an outcome held until the LMTP client was answered. */
+void
+queue_dispatch_apply(struct queue *q, struct envelope *env,
+    const struct sched_status *st)
+{
+	dispatch_apply(q, env, st);
+}
+
+/* lmtp_sync.c: envelopes were made due now. */
+void
+queue_dispatch_wake(struct queue *q)
+{
 	dispatch_arm(q);
 }

@@ -22,10 +22,12 @@
 #include "lib/ids.h"
 #include "lib/log.h"
 #include "lib/xmalloc.h"
+#include "lmtpd/lmtp_msg.h"
 #include "queue/bounce.h"
 #include "queue/commit.h"
 #include "queue/envelope.h"
 #include "queue/index.h"
+#include "queue/lmtp_sync.h"
 #include "queue/mda_msg.h"
 #include "queue/queue.h"
 #include "queue/queue_msg.h"
@@ -51,6 +53,8 @@ static const struct ipc_rule queue_rules[] = {
 	{ IMSG_QUEUE_ROLLBACK, PROC_BIT(PROC_SMTP),
 	    sizeof(struct queue_rollback_req),
 	    sizeof(struct queue_rollback_req), IPC_FD_NONE },
+	{ IMSG_LMTP_DELIVER, PROC_BIT(PROC_SMTP),
+	    sizeof(struct lmtp_deliver_hdr), LMTP_DELIVER_MAX, IPC_FD_NONE },
 	/* routing a delivery report (bounce.c) */
 	{ IMSG_LKA_EXPANSION, PROC_BIT(PROC_LOOKUP), 1, ENVELOPE_ENCODED_MAX,
 	    IPC_FD_NONE },
@@ -72,7 +76,6 @@ static int	queue_commit(struct queue *, enum proc_id,
 		    struct ipc_msg *);
 static int	queue_rollback(struct queue *, enum proc_id,
 		    struct ipc_msg *);
-static struct txn *queue_txn_find(struct queue *, uint32_t);
 static void	queue_txn_free(struct txn *);
 static const char *queue_txn_check(struct txn *, uint32_t);
 static int	queue_evpid_cmp(const void *, const void *);
@@ -158,6 +161,8 @@ queue_dispatch(struct role *r, enum proc_id from, struct ipc_msg *m)
 		return queue_rollback(q, from, m);
 	case IMSG_MDA_RESULT:
 		return queue_dispatch_result(q, m);
+	case IMSG_LMTP_DELIVER:
+		return lmtp_sync_request(q, from, m);
 	case IMSG_LKA_EXPANSION:
 	case IMSG_LKA_RCPT_RESULT:
 		return bounce_lookup_reply(q, m);
@@ -176,6 +181,7 @@ queue_peer_lost(struct role *r, enum proc_id id)
 
 	q->epoch[id]++;
 	bounce_peer_lost(q, id);
+	lmtp_sync_peer_lost(q, id);
 	TAILQ_FOREACH_SAFE(d, &q->deferred, entry, dnext)
 		if (d->peer == id) {
 			TAILQ_REMOVE(&q->deferred, d, entry);
@@ -234,7 +240,7 @@ queue_walk_over(struct queue *q)
 	}
 }
 
-static struct txn *
+struct txn *
 queue_txn_find(struct queue *q, uint32_t msgid)
 {
 	struct txn *t;
@@ -293,6 +299,7 @@ queue_txn_end(struct queue *q, uint32_t msgid)
 
 	if ((t = queue_txn_find(q, msgid)) != NULL)
 		queue_txn_free(t);
+	lmtp_sync_txn_over(q, msgid);
 }
 
 /*
@@ -401,6 +408,7 @@ queue_commit(struct queue *q, enum proc_id from, struct ipc_msg *m)
 		queue_send(q, from, IMSG_QUEUE_COMMIT_RES, m->reqid, -1, &res,
 		    sizeof(res));
 		queue_job_discard(q, t->msgid, t->session, "refused");
+		lmtp_sync_txn_over(q, t->msgid);
 		queue_txn_free(t);
 		return 0;
 	}
@@ -437,6 +445,7 @@ queue_rollback(struct queue *q, enum proc_id from, struct ipc_msg *m)
 		return 0;
 	}
 	queue_job_discard(q, t->msgid, t->session, "requested");
+	lmtp_sync_txn_over(q, t->msgid);
 	queue_txn_free(t);
 	return 0;
 }

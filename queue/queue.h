@@ -84,17 +84,23 @@ struct queue {
 	int			 walking;
 	int			 purging, purge_again;
 	unsigned int		 epoch[PROC_COUNT];	/* bumped on peer loss */
+	struct lmtp_sync	*lmtp;		/* lmtp_sync.c, LMTP front */
 	struct envelope		 env;		/* decode scratch */
 	char			 err[ENVELOPE_ERR_MAX];
 };
 
 struct inflight;
 struct ipc_msg;
+struct lmtp_sync;
 
 /* dispatch.c */
 void		 queue_dispatch_start(struct queue *);
 void		 queue_dispatch_add(struct queue *, const struct index_entry *);
 int		 queue_dispatch_result(struct queue *, struct ipc_msg *);
+/* dispatch.c, for lmtp_sync.c and bounce.c */
+void		 queue_dispatch_apply(struct queue *, struct envelope *,
+		    const struct sched_status *);
+void		 queue_dispatch_wake(struct queue *);
 void		 queue_dispatch_drop(struct queue *, const struct envelope *,
 		    const char *);
 
@@ -106,6 +112,7 @@ void		 queue_send(struct queue *, enum proc_id, uint32_t, uint32_t,
 		    int, const void *, size_t);
 struct txn	*queue_txn_new(struct queue *, uint32_t, enum proc_id,
 		    uint64_t);
+struct txn	*queue_txn_find(struct queue *, uint32_t);
 void		 queue_txn_end(struct queue *, uint32_t);
 void		 queue_txn_envelopes_free(struct txn_env *, size_t);
 void		 queue_walk_over(struct queue *);

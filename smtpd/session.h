@@ -4,7 +4,8 @@
  * session_cmd.c (commands), session_params.c (ESMTP parameters),
  * session_rcpt.c (recipient checks through the lookup role),
  * session_txn.c (DATA and the queue transaction), session_reply.c
- * (replies), received.c (our Received: field).
+ * (replies), received.c (our Received: field); lmtpd/lmtp_front.c
+ * (LMTP replies after the local deliveries).
  */
 #ifndef SMTPD_SESSION_H
 #define SMTPD_SESSION_H
@@ -48,6 +49,7 @@ enum session_wait {
 	W_RCPT,
 	W_CREATE,
 	W_COMMIT,
+	W_LMTP,		/* LMTP: local deliveries before the replies */
 };
 
 /* DSN and other per-recipient facts from RCPT TO. */
@@ -81,6 +83,7 @@ struct session_txn {
 	int			 write_error;	/* errno of a failed write */
 	struct data_parser	 dp;
 	time_t			 started;
+	int			 lmtp_sent;	/* IMSG_LMTP_DELIVER went out */
 };
 
 struct session {
@@ -120,6 +123,12 @@ struct session {
 	int			 nmails;
 	int			 eof;
 	struct session_txn	 txn;
+
+	/* LMTP, committed and waiting for the deliveries (lmtpd/) */
+	ev_timer		 lmtp_timer;	/* bound on the wait */
+	uint32_t		 lmtp_msgid;
+	uint32_t		 lmtp_done;	/* recipients answered */
+	struct session_rcpt	*lmtp_next;	/* the next one to answer */
 };
 
 /* session.c */

@@ -5,7 +5,8 @@
  * the limits; at the end of data it sends one envelope per final
  * recipient and COMMIT, and answers 250 only when the queue says the
  * message and its envelopes are durable. Any failure rolls back: nothing
- * half-received ever reaches queue/.
+ * half-received ever reaches queue/. An LMTP session with local mailbox
+ * recipients answers only after their deliveries (lmtpd/lmtp_front.c).
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -15,6 +16,7 @@
 
 #include "lib/log.h"
 #include "lib/xmalloc.h"
+#include "lmtpd/lmtp_front.h"
 #include "queue/queue_msg.h"
 #include "smtpd/role.h"
 #include "smtpd/session.h"
@@ -291,6 +293,8 @@ txn_commit(struct session *s)
 			n++;
 		}
 	}
+	if (s->lmtp)
+		lmtp_front_request(s);
 	memset(&req, 0, sizeof(req));
 	req.msgid = t->msgid;
 	req.nenvelopes = n;
@@ -338,7 +342,11 @@ session_queue_committed(struct ipc_msg *m)
 		if (!s->lmtp)
 			session_reply(s, "250 2.0.0 %08x Message accepted for "
 			    "delivery", res.msgid);
-		else
+		else if (lmtp_front_wait(s, res.msgid)) {
+			/* Replies after the local deliveries (lmtpd/). */
+			session_resume(s);
+			return 0;
+		} else
 			TAILQ_FOREACH(r, &s->txn.rcpts, entry) {
 				snprintf(reply, sizeof(reply), "250 2.0.0 <%s> "
 				    "%08x Message accepted for delivery",

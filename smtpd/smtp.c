@@ -20,6 +20,8 @@
 #include "lib/log.h"
 #include "lib/version.h"
 #include "lib/xmalloc.h"
+#include "lmtpd/lmtp_front.h"
+#include "lmtpd/lmtp_msg.h"
 #include "smtpd/listen.h"
 #include "smtpd/role.h"
 #include "queue/envelope.h"
@@ -45,6 +47,8 @@ static const struct ipc_rule smtp_rules[] = {
 	{ IMSG_QUEUE_COMMIT_RES, PROC_BIT(PROC_QUEUE),
 	    sizeof(struct queue_commit_res), sizeof(struct queue_commit_res),
 	    IPC_FD_NONE },
+	{ IMSG_LMTP_RESULT, PROC_BIT(PROC_QUEUE),
+	    sizeof(struct lmtp_result_hdr), LMTP_RESULT_MAX, IPC_FD_NONE },
 };
 
 static int	smtp_dispatch(struct role *, enum proc_id, struct ipc_msg *);
@@ -167,6 +171,8 @@ smtp_dispatch(struct role *r, enum proc_id from, struct ipc_msg *m)
 		return session_queue_created(m);
 	case IMSG_QUEUE_COMMIT_RES:
 		return session_queue_committed(m);
+	case IMSG_LMTP_RESULT:
+		return lmtp_front_result(m);
 	case IMSG_QUEUE_SPACE:
 		memcpy(&space, m->data, sizeof(space));
 		smtp_server.spool_avail = space.avail;
