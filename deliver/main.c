@@ -20,6 +20,7 @@
  * becomes exactly UID/GID (no supplementary groups), otherwise UID must
  * be its own.
  */
+#include <sys/prctl.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 
@@ -56,6 +57,7 @@ struct main_args {
 };
 
 static void	usage(void) __attribute__((noreturn));
+static int	main_tie_to_parent(pid_t);
 static void	main_die(int, const char *, ...)
 		    __attribute__((noreturn, format(printf, 2, 3)));
 static int	main_stdfds(void);
@@ -76,6 +78,20 @@ static struct lmtp_rcpt *main_lmtp_rcpts(const struct dlv_request *,
 		    const struct main_args *, size_t *);
 static int	main_lmtp(const struct dlv_request *, struct lmtp_rcpt *,
 		    size_t);
+
+/*
+ * Started by the daemon (-e): die with it. A deliver left running after a
+ * crash could race the next start's redelivery of the same envelope. The
+ * setting does not survive the switch to the user, so it is made here,
+ * after it; -1 if the daemon died before.
+ */
+static int
+main_tie_to_parent(pid_t parent)
+{
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) == -1)
+		return -1;
+	return getppid() == parent ? 0 : -1;
+}
 
 static void
 usage(void)
@@ -483,7 +499,9 @@ main(int argc, char *argv[])
 	size_t nlrc = 0;
 	const char *rcpt;
 	int root, stdin_ok, code;
+	pid_t parent;
 
+	parent = getppid();
 	stdin_ok = main_stdfds();
 	signal(SIGPIPE, SIG_IGN);	/* a command that stops reading */
 	signal(SIGXFSZ, SIG_IGN);	/* RLIMIT_FSIZE: EFBIG, not death */
@@ -571,6 +589,8 @@ main(int argc, char *argv[])
 	}
 	if (root && mdauser_drop(&r.user, &o) == -1)
 		return main_report(&r, &o);
+	if (r.evpid != 0 && main_tie_to_parent(parent) == -1)
+		main_die(EX_TEMPFAIL, "the daemon is gone");
 	switch (r.mode) {
 	case DLV_MAILDIR:
 		main_maildir(&r, r.notrace ? NULL : &hdrs, &o);

@@ -9,6 +9,7 @@
  * Called by main.c, never as root. The command line is the user's own
  * (or the admin's): addresses reach it only through the environment.
  */
+#include <sys/prctl.h>
 #include <sys/types.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -91,7 +92,9 @@ pipe_child(const char *command, int in, int out, char **envp)
 	char *argv[] = { "sh", "-c", (char *)command, NULL };
 	sigset_t set;
 
-	if (setsid() == -1 || dup2(in, STDIN_FILENO) == -1 ||
+	/* deliver killed (daemon stopped, timeout): the command goes too */
+	if (setsid() == -1 || prctl(PR_SET_PDEATHSIG, SIGKILL) == -1 ||
+	    dup2(in, STDIN_FILENO) == -1 ||
 	    dup2(out, STDOUT_FILENO) == -1 || dup2(out, STDERR_FILENO) == -1)
 		_exit(EX_OSERR);
 	closefrom(STDERR_FILENO + 1);

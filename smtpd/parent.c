@@ -418,6 +418,8 @@ parent_shutdown(struct parent *p, int status)
 	p->stopping = 1;
 	p->status = status;
 	log_info("event=shutdown status=%d", status);
+	if (p->mda != NULL)
+		parent_mda_kill(p->mda, SIGTERM);
 	for (i = PROC_PARENT + 1; i < PROC_COUNT; i++)
 		if (p->child[i].alive)
 			kill(p->child[i].pid, SIGTERM);
@@ -451,6 +453,8 @@ parent_finish(struct parent *p)
 		if (p->child[i].alive && waitpid(p->child[i].pid, &status, 0) ==
 		    p->child[i].pid)
 			p->child[i].alive = 0;
+	if (p->mda != NULL)
+		parent_mda_reap(p->mda);
 	listen_unlink(p->conf);
 	log_info("event=exit status=%d", p->status);
 	exit(p->status);

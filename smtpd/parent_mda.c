@@ -531,6 +531,35 @@ mda_report(struct mda *d, enum mda_outcome outcome, const char *text)
 	mda_finish(d);
 }
 
+/*
+ * The daemon stops: every running delivery's process group (deliver and
+ * its command) gets sig. Their envelopes stay queued; the next start
+ * checks the Maildir before delivering them again. Not one outlives the
+ * daemon to race that next start.
+ */
+void
+parent_mda_kill(struct mda_ctx *c, int sig)
+{
+	struct mda *d;
+
+	TAILQ_FOREACH(d, &c->running, entry)
+		if (d->pid > 0)
+			kill(-d->pid, sig);
+}
+
+/* At exit, after SIGKILL: reap them, so none is left a zombie orphan. */
+void
+parent_mda_reap(struct mda_ctx *c)
+{
+	struct mda *d;
+	int status;
+
+	parent_mda_kill(c, SIGKILL);
+	TAILQ_FOREACH(d, &c->running, entry)
+		if (d->pid > 0)
+			waitpid(d->pid, &status, 0);
+}
+
 static void
 mda_finish(struct mda *d)
 {

@@ -18,5 +18,7 @@ void		 parent_mda_set_lookup(struct mda_ctx *, struct ipc_peer *);
 int		 parent_mda(struct mda_ctx *, struct ipc_msg *);
 /* IMSG_LKA_USERINFO_RES: 0, or -1 if malformed. */
 int		 parent_mda_userinfo(struct mda_ctx *, struct ipc_msg *);
+void		 parent_mda_kill(struct mda_ctx *, int);
+void		 parent_mda_reap(struct mda_ctx *);
 
 #endif

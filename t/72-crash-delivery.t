@@ -64,26 +64,6 @@ my $t0 = time;
 
 # ------------------------------------------------------------ processes
 
-my $HAVE_CHILDREN = -e "/proc/$$/task/$$/children";
-
-# Children of pid, from /proc (the kernel's list, else a scan of ppids).
-sub children_of {
-	my ($pid) = @_;
-	my @c;
-	if ($HAVE_CHILDREN) {
-		push @c, split(' ', SmtpdTest::slurp($_))
-		    for glob("/proc/$pid/task/*/children");
-		return @c;
-	}
-	opendir(my $dh, "/proc") or return @c;
-	for my $p (grep { /^\d+$/ } readdir $dh) {
-		push @c, $p if SmtpdTest::slurp("/proc/$p/stat") =~
-		    /^\d+ \(.*\) \S (\d+) / && $1 == $pid;
-	}
-	closedir $dh;
-	return @c;
-}
-
 sub comm {
 	my $c = SmtpdTest::slurp("/proc/$_[0]/comm");
 	chomp $c;
@@ -161,7 +141,7 @@ sub start_daemon {
 sub kill_daemon {
 	my ($d) = @_;
 	kill 'STOP', $d->pid;
-	my @all = ($d->pid, children_of($d->pid));
+	my @all = ($d->pid, SmtpdTest::children_of($d->pid));
 	kill 'KILL', @all;
 	$d->wait_exit(5);
 	wait_gone(@all) or diag("processes still alive after SIGKILL: @all");
@@ -207,7 +187,7 @@ sub watch {
 	my (%seen, %killat);
 	while (time < $deadline && !$done->()) {
 		my $now = time;
-		for my $p (children_of($d->pid)) {
+		for my $p (SmtpdTest::children_of($d->pid)) {
 			next if $roles{$p};
 			unless (exists $seen{$p}) {
 				next unless comm($p) eq 'deliver';

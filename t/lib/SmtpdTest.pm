@@ -183,6 +183,24 @@ sub write_file {
 	return $path;
 }
 
+# Children of pid, from /proc (the kernel's list, else a scan of ppids).
+sub children_of {
+	my ($pid) = @_;
+	my @c;
+	if (-e "/proc/$$/task/$$/children") {
+		push @c, split(' ', slurp($_))
+		    for glob("/proc/$pid/task/*/children");
+		return @c;
+	}
+	opendir(my $dh, "/proc") or return @c;
+	for my $p (grep { /^\d+$/ } readdir $dh) {
+		push @c, $p if slurp("/proc/$p/stat") =~
+		    /^\d+ \(.*\) \S (\d+) / && $1 == $pid;
+	}
+	closedir $dh;
+	return @c;
+}
+
 sub slurp {
 	my ($path) = @_;
 	open(my $fh, '<', $path) or return '';
