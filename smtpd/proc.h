@@ -94,6 +94,20 @@ enum imsg_type {
 	 */
 	IMSG_LMTP_DELIVER,	/* smtp -> queue: msgid and envelope list */
 	IMSG_LMTP_RESULT,	/* queue -> smtp: per-envelope outcomes */
+
+	/*
+	 * control <-> roles: smtpctl commands (smtpd/ctl_msg.h). REQUEST
+	 * carries an encoded struct ctl_request, reqid = the control role's
+	 * client id; the role answers with IMSG_CTL_REPLY frames (encoded
+	 * struct ctl_reply, same reqid, the last one flagged; a reply may
+	 * carry a descriptor: CTL_SMTP_SESSION). STAT: struct ctl_stat, a
+	 * counter for show stats. LOG: struct ctl_log, verbose and trace
+	 * settings, control -> parent, then parent -> every role.
+	 */
+	IMSG_CTL_REQUEST,
+	IMSG_CTL_REPLY,
+	IMSG_CTL_STAT,
+	IMSG_CTL_LOG,
 };
 
 #define PING_MAX		256
