@@ -120,24 +120,6 @@ sub send_mail {
 	return $r;
 }
 
-sub maildir_files {
-	my ($path) = @_;
-	opendir(my $dh, $path) or return ();
-	my @f = grep { !/^\./ } readdir $dh;
-	closedir $dh;
-	return map { "$path/$_" } @f;
-}
-
-sub wait_for {
-	my ($cond) = @_;
-	my $deadline = time + 10;
-	while (time < $deadline) {
-		return 1 if $cond->();
-		sleep 0.05;
-	}
-	return 0;
-}
-
 # RCPT
 like(rcpt("vjoe\@example.com"), qr/^250 /, "a userbase user through virtual: 250");
 like(rcpt("nosuch\@example.com"), qr/^550 5\.1\.1 /, "no virtual key: 550 5.1.1");
@@ -154,9 +136,9 @@ like(rcpt("vjoe\@db.example"), qr/^250 /, "a db: userbase: 250");
 my $r = send_mail("info\@example.com", "to vjoe");
 like($r, qr/^250 2\.0\.0 /, "mail for a userbase user accepted");
 my $new = "$dir/vmail/vjoe/Maildir/new";
-ok(wait_for(sub { (() = maildir_files($new)) == 1 }), "delivered into %{user.username}'s Maildir")
+ok(SmtpdTest::wait_for(sub { (() = SmtpdTest::maildir_files($new)) == 1 }), "delivered into %{user.username}'s Maildir")
     or diag($d->log);
-my ($file) = maildir_files($new);
+my ($file) = SmtpdTest::maildir_files($new);
 is((stat($file // '/'))[4], $uid, "the file belongs to the userbase UID");
 is((stat($file // '/'))[5], $gid, "and to its GID") if $root;
 like(SmtpdTest::slurp($file // ''), qr/^Delivered-To: vjoe\@example\.com$/m, "Delivered-To: the userbase user");
@@ -166,11 +148,11 @@ ok($d->wait_log(qr/queue event=delivery rcpt=<info\@example\.com> .*result=Ok/),
 $r = send_mail("vann\@home.example", "via forward");
 like($r, qr/^250 2\.0\.0 /, "mail for a userbase user with a .forward accepted");
 my $home = "$dir/vhome/vjoe/Maildir/new";
-ok(wait_for(sub { (() = maildir_files($home)) == 1 }),
+ok(SmtpdTest::wait_for(sub { (() = SmtpdTest::maildir_files($home)) == 1 }),
     "the .forward of the userbase user was honoured: delivered into vjoe's HOME/Maildir")
     or diag($d->log);
-is(scalar(() = maildir_files("$dir/vhome/vann/Maildir/new")), 0, "nothing in vann's own Maildir");
-($file) = maildir_files($home);
+is(scalar(() = SmtpdTest::maildir_files("$dir/vhome/vann/Maildir/new")), 0, "nothing in vann's own Maildir");
+($file) = SmtpdTest::maildir_files($home);
 is((stat($file // '/'))[4], $uid, "HOME/Maildir file belongs to the userbase UID");
 like(SmtpdTest::slurp($file // ''), qr/^X-Original-To: vann\@home\.example$/m, "original recipient kept");
 

@@ -11,14 +11,8 @@ use Time::HiRes qw(sleep time);
 use SmtpdTest;
 use SmtpClient;
 
-my $user;
-if (SmtpdTest::is_root()) {
-	$user = "dtest1";
-	system("useradd", "-m", $user) unless getpwnam($user);
-} else {
-	$user = getpwuid($<);
-}
-plan skip_all => "no delivery user" unless getpwnam($user);
+my $user = SmtpdTest::delivery_user();
+plan skip_all => "no delivery user" unless defined $user;
 
 my $d = SmtpdTest->new(conf => <<'EOF2');
 listen on 127.0.0.1 port @PORT@
@@ -32,39 +26,21 @@ chmod 01777, $d->dir . "/mail";
 mkdir $d->dir . "/readonly", 0555;
 $d->start;
 
-sub maildir_files {
-	my ($dir) = @_;
-	opendir(my $dh, $dir) or return ();
-	my @f = grep { !/^\./ } readdir $dh;
-	closedir $dh;
-	return map { "$dir/$_" } @f;
-}
-
-sub wait_for {
-	my ($cond) = @_;
-	my $deadline = time + 10;
-	while (time < $deadline) {
-		return 1 if $cond->();
-		sleep 0.05;
-	}
-	return 0;
-}
-
 my $c = SmtpClient->new($d->port);
 $c->cmd("EHLO client.example");
 my $r = $c->mail('sender@example.net', "$user\@example.org",
     "Subject: delivered\r\n\r\nline one\r\n..dot\r\n");
 like($r, qr/^250 2\.0\.0 ([0-9a-f]{8}) /, "accepted");
 my $new = $d->dir . "/mail/$user/Maildir/new";
-ok(wait_for(sub { (() = maildir_files($new)) == 1 }), "one file in the user's Maildir/new");
-my ($file) = maildir_files($new);
+ok(SmtpdTest::wait_for(sub { (() = SmtpdTest::maildir_files($new)) == 1 }), "one file in the user's Maildir/new");
+my ($file) = SmtpdTest::maildir_files($new);
 my $content = SmtpdTest::slurp($file // '');
 like($content, qr/\AReturn-Path: <sender\@example\.net>\nX-Original-To: \Q$user\E\@example\.org\nDelivered-To: \Q$user\E\@example\.org\nReceived: from client\.example/,
     "trace fields first, then our Received:, LF line endings");
 like($content, qr/\nSubject: delivered\n\nline one\n\.dot\n\z/, "the body, unstuffed once");
 my $uid = (stat($file // '/'))[4] // -1;
 is($uid, scalar getpwnam($user), "the file belongs to $user");
-ok(wait_for(sub { !%{ $d->queued } }), "the delivered message left the queue");
+ok(SmtpdTest::wait_for(sub { !%{ $d->queued } }), "the delivered message left the queue");
 like($d->log, qr/queue event=delivery rcpt=<\Q$user\E\@example\.org> .*result=Ok/, "delivery logged");
 
 {

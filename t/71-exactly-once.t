@@ -11,14 +11,8 @@ use Test::More;
 use Time::HiRes qw(sleep time);
 use SmtpdTest;
 
-my $user;
-if (SmtpdTest::is_root()) {
-	$user = "dtest1";
-	system("useradd", "-m", $user) unless getpwnam($user);
-} else {
-	$user = getpwuid($<);
-}
-plan skip_all => "no delivery user" unless getpwnam($user);
+my $user = SmtpdTest::delivery_user();
+plan skip_all => "no delivery user" unless defined $user;
 my (undef, undef, $uid, $gid) = getpwnam($user);
 
 my $d = SmtpdTest->new(conf => <<'EOF2');

@@ -41,14 +41,8 @@ my $seed = $ENV{CRASH_SEED} // int(rand(1e9));
 srand($seed);
 diag("CRASH_SEED=$seed");
 
-my $user;
-if (SmtpdTest::is_root()) {
-	$user = "dtest1";
-	system("useradd", "-m", $user) unless getpwnam($user);
-} else {
-	$user = getpwuid($<);
-}
-plan skip_all => "no delivery user" unless getpwnam($user);
+my $user = SmtpdTest::delivery_user();
+plan skip_all => "no delivery user" unless defined $user;
 
 my $base = SmtpdTest->new(conf => <<'EOF2');
 listen on 127.0.0.1 port @PORT@
@@ -63,12 +57,6 @@ my $clientlog = "$dir/clients";
 my $t0 = time;
 
 # ------------------------------------------------------------ processes
-
-sub comm {
-	my $c = SmtpdTest::slurp("/proc/$_[0]/comm");
-	chomp $c;
-	return $c;
-}
 
 sub gone {
 	my ($pid) = @_;
@@ -190,7 +178,7 @@ sub watch {
 		for my $p (SmtpdTest::children_of($d->pid)) {
 			next if $roles{$p};
 			unless (exists $seen{$p}) {
-				next unless comm($p) eq 'deliver';
+				next unless SmtpdTest::comm($p) eq 'deliver';
 				$seen{$p} = 1;
 				$stats{delivers}++;
 				# half at once, half a little later

@@ -15,14 +15,8 @@ use Time::HiRes qw(sleep time);
 use SmtpdTest;
 use SmtpClient;
 
-my $user;
-if (SmtpdTest::is_root()) {
-	$user = "dtest1";
-	system("useradd", "-m", $user) unless getpwnam($user);
-} else {
-	$user = getpwuid($<);
-}
-plan skip_all => "no delivery user" unless getpwnam($user);
+my $user = SmtpdTest::delivery_user();
+plan skip_all => "no delivery user" unless defined $user;
 my ($uid, $gid) = (getpwnam($user))[2, 3];
 
 my $d = SmtpdTest->new(conf => <<"EOF2");
@@ -49,24 +43,6 @@ chown $uid, $gid, "$dir/nowrite";
 chmod 0555, "$dir/nowrite";
 $d->start;
 
-sub maildir_files {
-	my ($sub) = @_;
-	opendir(my $dh, $sub) or return ();
-	my @f = grep { !/^\./ } readdir $dh;
-	closedir $dh;
-	return map { "$sub/$_" } @f;
-}
-
-sub wait_for {
-	my ($cond) = @_;
-	my $deadline = time + 10;
-	while (time < $deadline) {
-		return 1 if $cond->();
-		sleep 0.05;
-	}
-	return 0;
-}
-
 my $good_new = "$dir/mail/good/Maildir/new";
 my $c = SmtpClient->new($d->port(2));
 like($c->cmd("LHLO client.example"), qr/^250 /m, "LHLO");
@@ -82,7 +58,7 @@ like($r[3], qr/^250 /, "bad: accepted at RCPT");
 like($r[4], qr/^354 /, "DATA");
 $c->send("Subject: lmtp front\r\n\r\nhello\r\n.\r\n");
 my $first = $c->reply;
-my @in_new = maildir_files($good_new);	# right after the reply, no wait
+my @in_new = SmtpdTest::maildir_files($good_new);	# right after the reply, no wait
 like($first, qr/^250 2\.0\.0 <good\@example\.org> [0-9a-f]{8} Delivered\r\n\z/,
     "first reply: good, delivered");
 is(scalar @in_new, 1, "the message is in good's Maildir/new when the reply arrives");
@@ -91,10 +67,10 @@ my $second = $c->reply;
 like($second, qr/^4\d\d 4\.\d{1,3}\.\d{1,3} <bad\@example\.org> \S/,
     "second reply: bad, a temporary failure with its enhanced code");
 unlike($second, qr/[\x00-\x09\x0b\x0c\x0e-\x1f\x7f-\xff]/, "the failure text is one clean line");
-is(scalar(() = maildir_files("$dir/mail/bad/Maildir/new")), 0, "nothing in bad's Maildir");
-is(scalar(() = maildir_files("$dir/mail/bad/Maildir/tmp")), 0, "nothing left in bad's tmp/");
+is(scalar(() = SmtpdTest::maildir_files("$dir/mail/bad/Maildir/new")), 0, "nothing in bad's Maildir");
+is(scalar(() = SmtpdTest::maildir_files("$dir/mail/bad/Maildir/tmp")), 0, "nothing left in bad's tmp/");
 like($c->cmd("NOOP"), qr/^250 /, "the session goes on after the replies");
-ok(wait_for(sub { !%{ $d->queued } }), "the queue holds nothing more of that message")
+ok(SmtpdTest::wait_for(sub { !%{ $d->queued } }), "the queue holds nothing more of that message")
     or diag(explain($d->queued));
 ok($d->wait_log(qr/event=lmtp-returned .*rcpt=<bad\@example\.org> .*result=TempFail/),
     "the failure told to the client is logged as returned");
@@ -113,9 +89,9 @@ like($r[0], qr/^250 2\.0\.0 <piper\@example\.org> [0-9a-f]{8} Message accepted f
     "the pipe's recipient: accepted for delivery");
 like($r[1], qr/^250 2\.0\.0 <other\@example\.org> [0-9a-f]{8} Delivered\r\n\z/,
     "the mailbox recipient: delivered");
-ok(wait_for(sub { my @o = maildir_files("$dir/pipes"); @o && SmtpdTest::slurp($o[0]) =~ /piped body/ }),
+ok(SmtpdTest::wait_for(sub { my @o = SmtpdTest::maildir_files("$dir/pipes"); @o && SmtpdTest::slurp($o[0]) =~ /piped body/ }),
     "the program ran afterwards");
-ok(wait_for(sub { !%{ $d->queued } }), "and the queue is empty again");
+ok(SmtpdTest::wait_for(sub { !%{ $d->queued } }), "and the queue is empty again");
 
 # --- two transactions back to back: the second waits for the first's replies
 $c->send("MAIL FROM:<sender\@example.net>\r\nRCPT TO:<good\@example.org>\r\n" .
@@ -136,8 +112,8 @@ $c->send("Subject: two\r\n\r\ntwo\r\n.\r\nNOOP\r\n");
 like($r[0], qr/^250 2\.0\.0 <other\@example\.org> [0-9a-f]{8} Delivered\r\n/, "2nd message, 1st recipient");
 like($r[1], qr/^4\d\d 4\.\d+\.\d+ <bad\@example\.org> /, "2nd message, 2nd recipient");
 like($r[2], qr/^250 /, "NOOP after them");
-is(scalar(() = maildir_files($good_new)), 2, "good has two messages");
-is(scalar(() = maildir_files("$dir/mail/other/Maildir/new")), 3, "other has three");
+is(scalar(() = SmtpdTest::maildir_files($good_new)), 2, "good has two messages");
+is(scalar(() = SmtpdTest::maildir_files("$dir/mail/other/Maildir/new")), 3, "other has three");
 
 # --- one recipient, a mailbox delivered and a file that fails: we keep
 # the failed envelope (retry, report), the client hears "accepted"
@@ -148,8 +124,8 @@ my $half = $c->reply;
 like($half, qr/^250 2\.0\.0 <half\@example\.org> ([0-9a-f]{8}) Message accepted for delivery\r\n\z/,
     "mailbox delivered, file failed: accepted for delivery");
 my ($half_id) = $half =~ /> ([0-9a-f]{8}) /;
-is(scalar(() = maildir_files("$dir/mail/half/Maildir/new")), 1, "the mailbox part is delivered");
-ok(wait_for(sub { my $q = $d->queued->{$half_id // ''}; $q && @{ $q->{envelopes} } == 1 }),
+is(scalar(() = SmtpdTest::maildir_files("$dir/mail/half/Maildir/new")), 1, "the mailbox part is delivered");
+ok(SmtpdTest::wait_for(sub { my $q = $d->queued->{$half_id // ''}; $q && @{ $q->{envelopes} } == 1 }),
     "the failed part stays in our queue");
 unlike($d->log, qr/event=lmtp-returned .*rcpt=<half\@/, "and is not returned to the client");
 
@@ -160,15 +136,15 @@ $c->send("MAIL FROM:<sender\@example.net>\r\nRCPT TO:<slow\@example.org>\r\nDATA
 @r = $c->replies(3);
 my $accepted = () = $d->log =~ /smtp event=accepted /g;
 $c->send("Subject: gone\r\n\r\ngone\r\n.\r\n");
-ok(wait_for(sub { (() = $d->log =~ /smtp event=accepted /g) > $accepted }),
+ok(SmtpdTest::wait_for(sub { (() = $d->log =~ /smtp event=accepted /g) > $accepted }),
     "committed (the session now waits for the delivery)");
 $c->close;
 ok($d->wait_log(qr/smtp event=closed reason=disconnected/), "the client is gone");
 unlink "$dir/pipes/slow.mbox.lock";
 ok($d->wait_log(qr/smtp event=lmtp-result .*note=client-gone-before-reply/),
     "the late replies are dropped");
-ok(wait_for(sub { SmtpdTest::slurp("$dir/pipes/slow.mbox") =~ /\ngone\n/ }), "the message was delivered");
-ok(wait_for(sub { !grep { $_ ne ($half_id // '') } keys %{ $d->queued } }),
+ok(SmtpdTest::wait_for(sub { SmtpdTest::slurp("$dir/pipes/slow.mbox") =~ /\ngone\n/ }), "the message was delivered");
+ok(SmtpdTest::wait_for(sub { !grep { $_ ne ($half_id // '') } keys %{ $d->queued } }),
     "and left the queue");
 
 # --- SMTP is unchanged: accepted at once
@@ -176,7 +152,7 @@ my $s = SmtpClient->new($d->port);
 $s->cmd("EHLO client.example");
 like($s->mail('sender@example.net', 'bad@example.org', "Subject: smtp\r\n\r\nx\r\n"),
     qr/^250 2\.0\.0 [0-9a-f]{8} Message accepted for delivery/, "SMTP: accepted, not delivered first");
-ok(wait_for(sub { (() = $d->log =~ /event=delivery rcpt=<bad\@example\.org> .*result=TempFail/g) == 3 }),
+ok(SmtpdTest::wait_for(sub { (() = $d->log =~ /event=delivery rcpt=<bad\@example\.org> .*result=TempFail/g) == 3 }),
     "over SMTP the delivery fails too");
 my ($q) = values %{ $d->queued };
 ok($q && @{ $q->{envelopes} } == 1, "and the envelope stays queued for a retry");

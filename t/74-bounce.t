@@ -13,14 +13,8 @@ use Time::HiRes qw(sleep time);
 use SmtpdTest;
 use SmtpClient;
 
-my $user;
-if (SmtpdTest::is_root()) {
-	$user = "dtest1";
-	system("useradd", "-m", $user) unless getpwnam($user);
-} else {
-	$user = getpwuid($<);
-}
-plan skip_all => "no delivery user" unless getpwnam($user);
+my $user = SmtpdTest::delivery_user();
+plan skip_all => "no delivery user" unless defined $user;
 
 my $d = SmtpdTest->new(conf => <<EOF2);
 bounce warn-interval 1s
@@ -46,31 +40,13 @@ $d->start;
 my $inbox = $d->dir . "/mail/$user/Maildir/new";
 my $pmbox = $d->dir . "/pm/$user/Maildir/new";
 
-sub maildir_files {
-	my ($dir) = @_;
-	opendir(my $dh, $dir) or return ();
-	my @f = sort grep { !/^\./ } readdir $dh;
-	closedir $dh;
-	return map { "$dir/$_" } @f;
-}
-
-sub wait_for {
-	my ($cond, $secs) = @_;
-	my $deadline = time + ($secs // 10);
-	while (time < $deadline) {
-		return 1 if $cond->();
-		sleep 0.05;
-	}
-	return 0;
-}
-
 # The report in $dir whose text mentions $token (and matches $kind, a
 # pattern for its Subject line, if given), once it is there.
 sub report_about {
 	my ($dir, $token, $secs, $kind) = @_;
 	my $found;
-	wait_for(sub {
-		for my $f (maildir_files($dir)) {
+	SmtpdTest::wait_for(sub {
+		for my $f (SmtpdTest::maildir_files($dir)) {
 			my $c = SmtpdTest::slurp($f);
 			if ($c =~ /\Q$token\E/ && $c =~ /^Auto-Submitted: auto-replied/m &&
 			    (!$kind || $c =~ /^Subject: $kind/m)) {
@@ -125,7 +101,7 @@ sub send_one {
 	like($rep, qr/^body of perm-token-1$/m, "and its body");
 	like($d->log, qr/\Q$msgid\E queue event=bounce type=failed to=<\Q$sender\E> rcpts=1 .*result=Ok/,
 	    "the report is logged");
-	ok(wait_for(sub { !grep { $_ eq $msgid } keys %{ $d->queued } }),
+	ok(SmtpdTest::wait_for(sub { !grep { $_ eq $msgid } keys %{ $d->queued } }),
 	    "the failed message left the queue");
 }
 
@@ -141,7 +117,7 @@ sub send_one {
 {
 	my $msgid = send_one($sender, "$user\@fail.example", "never-token-3", notify => "NEVER");
 	ok($d->wait_log(qr/queue event=discard reason="no report wanted"/), "NOTIFY=NEVER: discarded");
-	ok(wait_for(sub { !grep { $_ eq $msgid } keys %{ $d->queued } }), "and removed from the queue");
+	ok(SmtpdTest::wait_for(sub { !grep { $_ eq $msgid } keys %{ $d->queued } }), "and removed from the queue");
 	sleep 1.5;	# longer than a report takes to be gathered and made
 	ok(!report_about($inbox, "never-token-3", 0.1), "no report for NOTIFY=NEVER");
 }
@@ -183,8 +159,8 @@ sub send_one {
 	like($rep, qr/^To: <postmaster\@/m, "addressed to postmaster");
 	like($rep, qr/^Return-Path: <>$/m, "with the null sender");
 	ok($d->wait_log(qr/queue event=bounce type=failed to=<postmaster\@/), "logged");
-	ok(wait_for(sub { !%{ $d->queued } }, 15), "nothing left in the queue");
-	my @pm = grep { SmtpdTest::slurp($_) =~ /double-token-7/ } maildir_files($pmbox);
+	ok(SmtpdTest::wait_for(sub { !%{ $d->queued } }, 15), "nothing left in the queue");
+	my @pm = grep { SmtpdTest::slurp($_) =~ /double-token-7/ } SmtpdTest::maildir_files($pmbox);
 	is(scalar @pm, 1, "exactly one report to the postmaster");
 }
 

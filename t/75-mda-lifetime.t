@@ -13,40 +13,13 @@ use Time::HiRes qw(sleep time);
 use SmtpdTest;
 use SmtpClient;
 
-my $user;
-if (SmtpdTest::is_root()) {
-	$user = "dtest1";
-	system("useradd", "-m", $user) unless getpwnam($user);
-} else {
-	$user = getpwuid($<);
-}
-plan skip_all => "no delivery user" unless getpwnam($user);
-
-sub comm {
-	my $c = SmtpdTest::slurp("/proc/$_[0]/comm");
-	chomp $c;
-	return $c;
-}
-
-sub running {
-	my ($pid) = @_;
-	return SmtpdTest::slurp("/proc/$pid/stat") =~ /^\d+ \(.*\) [^Z]/;
-}
-
-sub wait_for {
-	my ($cond, $secs) = @_;
-	my $deadline = time + ($secs // 10);
-	while (time < $deadline) {
-		return 1 if $cond->();
-		sleep 0.05;
-	}
-	return 0;
-}
+my $user = SmtpdTest::delivery_user();
+plan skip_all => "no delivery user" unless defined $user;
 
 # deliver, a child of the daemon's parent, and the command it runs.
 sub delivery_pids {
 	my ($d) = @_;
-	my @deliver = grep { comm($_) eq 'deliver' } SmtpdTest::children_of($d->pid);
+	my @deliver = grep { SmtpdTest::comm($_) eq 'deliver' } SmtpdTest::children_of($d->pid);
 	return (@deliver, map { SmtpdTest::children_of($_) } @deliver);
 }
 
@@ -63,7 +36,7 @@ EOF2
 	    qr/^250 /, "$how: accepted");
 	$c->cmd("QUIT");
 	my @pids;
-	ok(wait_for(sub { @pids = delivery_pids($d); @pids >= 2 }),
+	ok(SmtpdTest::wait_for(sub { @pids = delivery_pids($d); @pids >= 2 }),
 	    "$how: deliver and its command run");
 	if ($how eq "stop") {
 		$d->stop;
@@ -72,9 +45,9 @@ EOF2
 		kill 'KILL', $d->pid;
 		$d->stop;
 	}
-	ok(wait_for(sub { !grep { running($_) } @pids }, 5),
+	ok(SmtpdTest::wait_for(sub { !grep { SmtpdTest::running($_) } @pids }, 5),
 	    "$how: no delivery process outlives the daemon");
-	kill 'KILL', grep { running($_) } @pids;
+	kill 'KILL', grep { SmtpdTest::running($_) } @pids;
 	ok(%{ $d->queued }, "$how: the message is still queued");
 }
 done_testing();

@@ -183,6 +183,52 @@ sub write_file {
 	return $path;
 }
 
+# The user mail is delivered to in tests: dtest1 (made if missing) as
+# root, the runner otherwise; undef if there is none.
+sub delivery_user {
+	my $user;
+	if (is_root()) {
+		$user = "dtest1";
+		system("useradd", "-m", "-d", "/home/$user", "-s", "/bin/sh",
+		    $user) unless defined getpwnam($user);
+	} else {
+		$user = getpwuid($<);
+	}
+	return defined $user && defined getpwnam($user) ? $user : undef;
+}
+
+# The files of a Maildir subfolder (new/, cur/, tmp/), sorted, with paths.
+sub maildir_files {
+	my ($dir) = @_;
+	opendir(my $dh, $dir) or return ();
+	my @f = sort grep { !/^\./ } readdir $dh;
+	closedir $dh;
+	return map { "$dir/$_" } @f;
+}
+
+# Poll $cond every 50 ms for at most $secs (default 10): 1 once true.
+sub wait_for {
+	my ($cond, $secs) = @_;
+	my $deadline = time + ($secs // 10);
+	while (time < $deadline) {
+		return 1 if $cond->();
+		sleep 0.05;
+	}
+	return 0;
+}
+
+# A process's command name, and whether it runs (not gone, not a zombie).
+sub comm {
+	my $c = slurp("/proc/$_[0]/comm");
+	chomp $c;
+	return $c;
+}
+
+sub running {
+	my ($pid) = @_;
+	return slurp("/proc/$pid/stat") =~ /^\d+ \(.*\) [^Z]/;
+}
+
 # Children of pid, from /proc (the kernel's list, else a scan of ppids).
 sub children_of {
 	my ($pid) = @_;
