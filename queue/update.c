@@ -45,6 +45,8 @@ static int	update_others(int, uint64_t);
 static int	update_purge(int, uint64_t, struct update_result *);
 static int	update_put(int, uint64_t, const uint8_t *, size_t, int,
 		    struct update_result *);
+static int	update_encode_put(int, const struct envelope *, int,
+		    struct update_result *);
 
 static const char *update_step_names[UPDATE_STEP_COUNT] = {
 	[UPDATE_STEP_NONE]		= "none",
@@ -121,20 +123,7 @@ int
 update_envelope_add(int spoolfd, const struct envelope *e,
     struct update_result *res)
 {
-	char err[ENVELOPE_ERR_MAX];
-	uint8_t *buf;
-	size_t len;
-	int r;
-
-	if (envelope_encode(e, &buf, &len, err, sizeof(err)) == -1) {
-		memset(res, 0, sizeof(*res));
-		update_fail(res, UPDATE_STEP_ENCODE, EINVAL);
-		errno = EINVAL;
-		return -1;
-	}
-	r = update_put(spoolfd, e->evpid, buf, len, 1, res);
-	free(buf);
-	return r;
+	return update_encode_put(spoolfd, e, 1, res);
 }
 
 static int
@@ -242,6 +231,13 @@ int
 update_envelope_write(int spoolfd, const struct envelope *e,
     struct update_result *res)
 {
+	return update_encode_put(spoolfd, e, 0, res);
+}
+
+static int
+update_encode_put(int spoolfd, const struct envelope *e, int add,
+    struct update_result *res)
+{
 	char err[ENVELOPE_ERR_MAX];
 	uint8_t *buf;
 	size_t len;
@@ -253,7 +249,7 @@ update_envelope_write(int spoolfd, const struct envelope *e,
 		errno = EINVAL;
 		return -1;
 	}
-	r = update_envelope(spoolfd, e->evpid, buf, len, res);
+	r = update_put(spoolfd, e->evpid, buf, len, add, res);
 	free(buf);
 	return r;
 }
