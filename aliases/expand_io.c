@@ -1,5 +1,5 @@
 /*
- * expand_io.c: what crosses the edges of the expansion (expand.c): the
+ * expand_io.c: what crosses the edges of the expansion (expand*.c): the
  * contents of :include: files and of the .forward descriptor the parent
  * passes come in, one envelope per final destination goes out. Called by
  * the lookup role. Reads only world-readable regular files, never follows
