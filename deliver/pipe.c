@@ -49,7 +49,7 @@ struct pipe_io {
 };
 
 static void	pipe_env(struct buf *, char **, const struct dlv_request *);
-static void	pipe_child(const char *, int, int, char **)
+static void	pipe_child(const char *, int, int, char **, pid_t)
 		    __attribute__((noreturn));
 static void	pipe_kill(pid_t, int);
 static void	pipe_feed(struct pipe_io *);
@@ -87,14 +87,17 @@ pipe_env(struct buf *b, char **envp, const struct dlv_request *r)
 
 /* In the child: become the command. Never returns. */
 static void
-pipe_child(const char *command, int in, int out, char **envp)
+pipe_child(const char *command, int in, int out, char **envp, pid_t parent)
 {
 	char *argv[] = { "sh", "-c", (char *)command, NULL };
 	sigset_t set;
 
-	/* deliver killed (daemon stopped, timeout): the command goes too */
+	/*
+	 * deliver killed (daemon stopped, timeout): the command goes too,
+	 * also when deliver died before the setting was made.
+	 */
 	if (setsid() == -1 || prctl(PR_SET_PDEATHSIG, SIGKILL) == -1 ||
-	    dup2(in, STDIN_FILENO) == -1 ||
+	    getppid() != parent || dup2(in, STDIN_FILENO) == -1 ||
 	    dup2(out, STDOUT_FILENO) == -1 || dup2(out, STDERR_FILENO) == -1)
 		_exit(EX_OSERR);
 	closefrom(STDERR_FILENO + 1);
@@ -197,6 +200,7 @@ pipe_deliver(const struct dlv_request *r, struct msgsrc *m,
 	char *envp[PIPE_ENV_MAX + 1];
 	int in[2] = { -1, -1 }, out[2] = { -1, -1 };
 	int wstatus = 0, exited = 0, timedout = 0, killed = 0, i, nfd, ms;
+	pid_t self;
 
 	if (chdir(r->user.home) == -1) {
 		outcome_set(o, OUTCOME_TEMP, "4.3.0", "cannot change to home "
@@ -209,6 +213,7 @@ pipe_deliver(const struct dlv_request *r, struct msgsrc *m,
 	}
 	buf_init(&envbuf);
 	pipe_env(&envbuf, envp, r);
+	self = getpid();
 	if (pipe2(in, O_CLOEXEC) == -1 || pipe2(out, O_CLOEXEC) == -1 ||
 	    (p->pid = fork()) == -1) {
 		outcome_set(o, OUTCOME_TEMP, "4.3.0", "cannot run the command: "
@@ -224,7 +229,7 @@ pipe_deliver(const struct dlv_request *r, struct msgsrc *m,
 		return -1;
 	}
 	if (p->pid == 0)
-		pipe_child(r->path, in[0], out[1], envp);
+		pipe_child(r->path, in[0], out[1], envp, self);
 	close(in[0]);
 	close(out[1]);
 	buf_free(&envbuf);
