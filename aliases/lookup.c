@@ -39,6 +39,7 @@
 
 #include "aliases/expand.h"
 #include "aliases/localnames.h"
+#include "aliases/lookup_ctl.h"
 #include "aliases/rules.h"
 #include "aliases/table.h"
 #include "aliases/userinfo_msg.h"
@@ -115,6 +116,8 @@ static const struct ipc_rule lookup_rules[] = {
 	{ IMSG_LKA_USERINFO, PROC_BIT(PROC_PARENT),
 	    sizeof(struct userinfo_req), sizeof(struct userinfo_req),
 	    IPC_FD_NONE },
+	{ IMSG_CTL_REQUEST, PROC_BIT(PROC_CONTROL), 1, IPC_MAX_PAYLOAD,
+	    IPC_FD_NONE },
 };
 
 const struct role_ops lookup_role_ops = {
@@ -173,6 +176,9 @@ lookup_dispatch(struct role *r, enum proc_id from, struct ipc_msg *m)
 		return lookup_forward_fd(r, r->data, m);
 	case IMSG_LKA_USERINFO:
 		return lookup_userinfo(r, r->data, m);
+	case IMSG_CTL_REQUEST:
+		return lookup_ctl_request(r,
+		    ((struct lookup *)r->data)->tables, m);
 	}
 	return -1;
 }

@@ -3,14 +3,15 @@
  * makemap, newaliases), chosen by the last component of argv[0]
  * (spec/ctl.md section 1). makemap and newaliases - and sendmail with
  * -bi or -I anywhere in argv, which is newaliases - are ctl/makemap.c's;
- * the other commands arrive with the control work: until then they say
- * plainly that they are not available.
+ * sendmail and send-mail are ctl/sendmail.c's; smtpctl and mailq (which
+ * is `smtpctl show queue`) are ctl/smtpctl.c's.
  */
 #include <stdio.h>
 #include <string.h>
-#include <sysexits.h>
 
 #include "ctl/makemap.h"
+#include "ctl/sendmail.h"
+#include "ctl/smtpctl.h"
 #include "lib/log.h"
 
 static const char *personalities[] = {
@@ -55,6 +56,9 @@ main(int argc, char *argv[])
 	if ((strcmp(name, "sendmail") == 0 || strcmp(name, "send-mail") == 0) &&
 	    main_newaliases_flag(argc, argv))
 		return newaliases_compat();
-	fprintf(stderr, "%s: command not supported yet\n", name);
-	return EX_UNAVAILABLE;
+	if (strcmp(name, "sendmail") == 0 || strcmp(name, "send-mail") == 0)
+		return sendmail_main(argc, argv);
+	if (strcmp(name, "mailq") == 0)
+		return smtpctl_mailq();
+	return smtpctl_main(argc, argv);
 }

@@ -98,10 +98,13 @@ buf_avail(const struct buf *b)
 	return b->len - b->off;
 }
 
+/* Never NULL: an empty buffer that never grew has no data yet. */
 const uint8_t *
 buf_head(const struct buf *b)
 {
-	return b->data + b->off;
+	static const uint8_t none[1];
+
+	return b->data != NULL ? b->data + b->off : none;
 }
 
 void

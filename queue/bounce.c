@@ -16,8 +16,10 @@
 #include "lib/log.h"
 #include "lib/xmalloc.h"
 #include "queue/bounce.h"
+#include "queue/ctl.h"
 #include "queue/queue.h"
 #include "queue/scheduler.h"
+#include "smtpd/ctl_stat.h"
 #include "smtpd/lka_msg.h"
 #include "smtpd/role.h"
 
@@ -93,6 +95,7 @@ bounce_add(struct queue *q, const struct envelope *e)
 		b->envs = xreallocarray(b->envs, b->cap, sizeof(*b->envs));
 	}
 	b->envs[b->n++] = *e;
+	ctl_stat_increment("bounce.envelope", 1);
 }
 
 static void
@@ -223,9 +226,11 @@ bounce_done(struct bounce *b, int made)
 	size_t i;
 
 	for (i = 0; i < b->n; i++) {
-		if (made)
+		queue_ctl_removing(q, b->envs[i].evpid);
+		if (made) {
 			sched_remove(q->sched, b->envs[i].evpid);
-		else
+			ctl_stat_decrement("scheduler.envelope", 1);
+		} else
 			queue_dispatch_drop(q, &b->envs[i], "report not "
 			    "routable");
 	}
@@ -238,6 +243,7 @@ bounce_free(struct bounce *b)
 	struct queue *q = b->q;
 
 	ev_timer_stop(q->role->loop, &b->timer);
+	ctl_stat_decrement("bounce.envelope", (int64_t)b->n);
 	TAILQ_REMOVE(&q->bounces, b, entry);
 	free(b->envs);
 	free(b->exp);

@@ -28,6 +28,7 @@
 #include "queue/update.h"
 #include "queue/workers.h"
 #include "smtpd/config.h"
+#include "smtpd/ctl_stat.h"
 #include "smtpd/role.h"
 
 #define BOUNCE_UNIQUE_SIZE	32
@@ -71,6 +72,8 @@ bounce_make(struct bounce *b)
 	strlcpy(j->name, q->role->conf->hostname, sizeof(j->name));
 	j->now = time(NULL);
 	b->making = 1;
+	ctl_stat_increment("bounce.message", 1);
+	ctl_stat_increment("bounce.session", 1);
 	workers_submit(q->pool, &j->job);
 }
 
@@ -234,6 +237,8 @@ bounce_make_done(struct workers_job *job)
 	size_t i, nexp = b->nexp;
 
 	b->making = 0;
+	ctl_stat_decrement("bounce.message", 1);
+	ctl_stat_decrement("bounce.session", 1);
 	if (j->res.status != QUEUE_OK) {
 		log_warnx("%08x queue event=bounce to=<%s> result=TempFail "
 		    "error=\"%s\"", b->msgid, b->to, j->err);

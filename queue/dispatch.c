@@ -25,6 +25,7 @@
 #include "lib/xmalloc.h"
 #include "queue/bounce.h"
 #include "queue/commit.h"
+#include "queue/ctl.h"
 #include "queue/lmtp_sync.h"
 #include "queue/mda_msg.h"
 #include "queue/queue.h"
@@ -32,6 +33,7 @@
 #include "queue/spool.h"
 #include "queue/update.h"
 #include "queue/workers.h"
+#include "smtpd/ctl_stat.h"
 #include "smtpd/role.h"
 
 #define DISPATCH_INFLIGHT_MAX	32	/* deliveries out at once */
@@ -116,6 +118,10 @@ queue_dispatch_add(struct queue *q, const struct index_entry *ie)
 	if (sched_add(q->sched, ie) == -1)
 		log_warnx("%016llx queue event=schedule error=\"already "
 		    "scheduled\"", (unsigned long long)ie->evpid);
+	else {
+		ctl_stat_increment("scheduler.envelope", 1);
+		queue_ctl_added(q, ie->evpid, ie->type);
+	}
 	dispatch_arm(q);
 }
 
@@ -125,6 +131,8 @@ dispatch_arm(struct queue *q)
 	struct ev_loop *loop = q->role->loop;
 	time_t w, now = time(NULL);
 
+	ctl_stat_set("scheduler.envelope.inflight",
+	    (int64_t)sched_inflight(q->sched));
 	ev_timer_stop(loop, &q->sched_timer);
 	if ((w = sched_wakeup(q->sched)) == -1)
 		return;
@@ -205,6 +213,19 @@ dispatch_read_done(struct workers_job *job)
 	size_t len;
 	char err[ENVELOPE_ERR_MAX];
 
+	if (queue_ctl_removing(q, j->item.evpid)) {
+		/* `smtpctl remove` while it was being read */
+		if (j->msgfd != -1)
+			close(j->msgfd);
+		q->ninflight--;
+		if (!j->ok) {
+			memset(&j->env, 0, sizeof(j->env));
+			j->env.evpid = j->item.evpid;
+		}
+		lmtp_sync_unread(q, j->item.evpid);
+		queue_dispatch_drop(q, &j->env, "removed by smtpctl");
+		goto done;
+	}
 	if (!j->ok) {
 		q->ninflight--;
 		log_warnx("%016llx queue event=dispatch error=\"%s\" "
@@ -227,6 +248,16 @@ dispatch_read_done(struct workers_job *job)
 		close(j->msgfd);
 		q->ninflight--;
 		bounce_add(q, &j->env);
+		goto done;
+	}
+	if (j->env.type == ENVELOPE_MDA && queue_ctl_mda_paused(q)) {
+		/* `smtpctl pause mda`: held, due again at once on resume */
+		close(j->msgfd);
+		q->ninflight--;
+		sched_requeue(q->sched, j->item.evpid, time(NULL) -
+		    SCHED_RETRY_MIN);
+		sched_hold(q->sched, j->item.evpid, 1);
+		lmtp_sync_unread(q, j->item.evpid);
 		goto done;
 	}
 	if (j->env.type != ENVELOPE_MDA) {
@@ -296,6 +327,14 @@ queue_dispatch_result(struct queue *q, struct ipc_msg *m)
 	st.esc_class = res.esc_class;
 	st.esc_subject = res.esc_subject;
 	st.esc_detail = res.esc_detail;
+	if (st.outcome == SCHED_DELIVERED)
+		ctl_stat_increment("scheduler.delivery.ok", 1);
+	else if (st.outcome == SCHED_TEMPFAIL)
+		ctl_stat_increment("scheduler.delivery.tempfail", 1);
+	else if (st.esc_subject == 4 && st.esc_detail == 6)
+		ctl_stat_increment("scheduler.delivery.loop", 1);
+	else
+		ctl_stat_increment("scheduler.delivery.permfail", 1);
 	log_info("%016llx queue event=delivery rcpt=<%s> dest=<%s> "
 	    "result=%s text=\"%s\"", (unsigned long long)res.evpid,
 	    in->env.rcpt, in->env.dest, res.outcome == MDA_OK ? "Ok" :
@@ -314,14 +353,27 @@ dispatch_apply(struct queue *q, struct envelope *env,
     const struct sched_status *st)
 {
 	struct job_update *j;
+	struct index_entry *ie;
 	time_t warn = 0, now = time(NULL);
 
+	if (queue_ctl_removing(q, env->evpid)) {
+		/* `smtpctl remove` during the attempt: no retry, no report */
+		queue_dispatch_drop(q, env, "removed by smtpctl");
+		return;
+	}
+	if (st->outcome == SCHED_EXPIRED)
+		ctl_stat_increment("scheduler.envelope.expired", 1);
 	j = xcalloc(1, sizeof(*j));
 	j->job.run = dispatch_update_run;
 	j->job.done = dispatch_update_done;
 	j->q = q;
 	j->spoolfd = q->spoolfd;
 	j->env = *env;
+	/* `smtpctl pause|resume envelope` during the attempt is written now */
+	if ((ie = index_get(q->index, env->evpid)) != NULL)
+		j->env.runflags = (j->env.runflags &
+		    ~(uint32_t)ENVELOPE_R_SUSPEND) |
+		    (ie->runflags & ENVELOPE_R_SUSPEND);
 	j->act = sched_apply(&q->schedconf, &j->env, st, now, &warn);
 	j->kind = j->act == SCHED_ACT_UPDATE ? UPDATE_WRITE : UPDATE_REMOVE;
 	dispatch_report(q, j, warn, now);
@@ -425,7 +477,9 @@ dispatch_update_done(struct workers_job *job)
 		    "delay=%lld", id, (unsigned long long)j->warn.evpid,
 		    (long long)j->warn.bounce_delay);
 		index_entry_set(&ie, &j->warn);
-		sched_add(q->sched, &ie);
+		if (sched_add(q->sched, &ie) == 0)
+			ctl_stat_increment("scheduler.envelope", 1);
+		ctl_stat_increment("queue.bounce", 1);
 	}
 	switch (j->kind) {
 	case UPDATE_REMOVE:
@@ -438,7 +492,9 @@ dispatch_update_done(struct workers_job *job)
 			log_info("%016llx queue event=discard reason=\"%s\" "
 			    "error=\"%s\"", id, j->reason ? j->reason :
 			    "no report wanted", j->env.errorline);
-		sched_remove(q->sched, j->env.evpid);
+		if (sched_remove(q->sched, j->env.evpid) == 0)
+			ctl_stat_decrement("scheduler.envelope", 1);
+		queue_ctl_removing(q, j->env.evpid);
 		if (j->res.purged)
 			queue_job_purge(q);
 		break;
@@ -447,6 +503,8 @@ dispatch_update_done(struct workers_job *job)
 			log_warnx("%016llx queue event=update step=%s "
 			    "error=\"%s\"", id, update_step_name(j->res.step),
 			    strerror(j->res.error));
+		else
+			ctl_stat_increment("scheduler.envelope.updated", 1);
 		sched_retry(q->sched, &j->env);
 		break;
 	case UPDATE_REPORT:
@@ -460,6 +518,7 @@ dispatch_update_done(struct workers_job *job)
 			    SCHED_RETRY_FIRST);
 			break;
 		}
+		ctl_stat_increment("queue.bounce", 1);
 		log_info("%016llx queue event=report type=%s to=<%s>", id,
 		    j->env.bounce_type == ENVELOPE_BOUNCE_FAILED ? "failed" :
 		    "delivered", j->env.sender);

@@ -25,6 +25,7 @@
 #include "lmtpd/lmtp_msg.h"
 #include "queue/bounce.h"
 #include "queue/commit.h"
+#include "queue/ctl.h"
 #include "queue/envelope.h"
 #include "queue/index.h"
 #include "queue/lmtp_sync.h"
@@ -33,6 +34,7 @@
 #include "queue/queue_msg.h"
 #include "queue/walk.h"
 #include "queue/workers.h"
+#include "smtpd/ctl_stat.h"
 #include "smtpd/role.h"
 
 /* Transactions: limits that keep one message from eating the role. */
@@ -60,6 +62,10 @@ static const struct ipc_rule queue_rules[] = {
 	    IPC_FD_NONE },
 	{ IMSG_LKA_RCPT_RESULT, PROC_BIT(PROC_LOOKUP), 1, IPC_MAX_PAYLOAD,
 	    IPC_FD_NONE },
+	/* smtpctl (ctl.c) */
+	{ IMSG_CTL_REQUEST, PROC_BIT(PROC_CONTROL), 1, IPC_MAX_PAYLOAD,
+	    IPC_FD_NONE },
+	{ IMSG_CTL_ACK, PROC_BIT(PROC_CONTROL), 0, 0, IPC_FD_NONE },
 };
 
 static void	queue_init(struct role *);
@@ -106,6 +112,7 @@ queue_init(struct role *r)
 		LIST_INIT(&q->txns[i]);
 	TAILQ_INIT(&q->deferred);
 	bounce_init(q);
+	queue_ctl_init(q);
 	if ((q->spoolfd = open(r->conf->queue_dir, O_RDONLY | O_DIRECTORY |
 	    O_CLOEXEC)) == -1)
 		fatal("queue: cannot open the spool %s", r->conf->queue_dir);
@@ -166,6 +173,10 @@ queue_dispatch(struct role *r, enum proc_id from, struct ipc_msg *m)
 	case IMSG_LKA_EXPANSION:
 	case IMSG_LKA_RCPT_RESULT:
 		return bounce_lookup_reply(q, m);
+	case IMSG_CTL_REQUEST:
+		return queue_ctl_request(q, m);
+	case IMSG_CTL_ACK:
+		return queue_ctl_ack(q, m);
 	}
 	return -1;
 }
@@ -181,6 +192,7 @@ queue_peer_lost(struct role *r, enum proc_id id)
 
 	q->epoch[id]++;
 	bounce_peer_lost(q, id);
+	queue_ctl_peer_lost(q, id);
 	lmtp_sync_peer_lost(q, id);
 	TAILQ_FOREACH_SAFE(d, &q->deferred, entry, dnext)
 		if (d->peer == id) {
@@ -233,6 +245,7 @@ queue_walk_over(struct queue *q)
 
 	q->walking = 0;
 	queue_dispatch_start(q);
+	queue_ctl_walk_over(q);
 	while ((d = TAILQ_FIRST(&q->deferred)) != NULL) {
 		TAILQ_REMOVE(&q->deferred, d, entry);
 		queue_job_create(q, d->peer, d->reqid, d->session);
@@ -286,6 +299,7 @@ queue_txn_envelopes_free(struct txn_env *env, size_t n)
 static void
 queue_txn_free(struct txn *t)
 {
+	ctl_stat_decrement("scheduler.envelope.incoming", (int64_t)t->nenv);
 	LIST_REMOVE(t, entry);
 	queue_txn_envelopes_free(t->env, t->nenv);
 	free(t);
@@ -334,6 +348,8 @@ queue_envelope(struct queue *q, enum proc_id from, struct ipc_msg *m)
 	if (t->nenv >= QUEUE_TXN_ENVELOPES_MAX ||
 	    t->bytes + m->len > QUEUE_TXN_BYTES_MAX) {
 		t->failed = "too many envelopes";
+		ctl_stat_decrement("scheduler.envelope.incoming",
+		    (int64_t)t->nenv);
 		queue_txn_envelopes_free(t->env, t->nenv);
 		t->env = NULL;
 		t->nenv = t->envcap = 0;
@@ -350,6 +366,7 @@ queue_envelope(struct queue *q, enum proc_id from, struct ipc_msg *m)
 	memcpy(te->data, m->data, m->len);
 	index_entry_set(&te->ie, &q->env);
 	t->bytes += m->len;
+	ctl_stat_increment("scheduler.envelope.incoming", 1);
 	log_trace(TRACE_QUEUE, "%016llx queue event=envelope rcpt=%zu",
 	    (unsigned long long)te->evpid, t->nenv);
 	return 0;

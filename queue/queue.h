@@ -85,12 +85,14 @@ struct queue {
 	int			 purging, purge_again;
 	unsigned int		 epoch[PROC_COUNT];	/* bumped on peer loss */
 	struct lmtp_sync	*lmtp;		/* lmtp_sync.c, LMTP front */
+	struct qctl		*ctl;		/* ctl.c, smtpctl commands */
 	struct envelope		 env;		/* decode scratch */
 	char			 err[ENVELOPE_ERR_MAX];
 };
 
 struct inflight;
 struct ipc_msg;
+struct qctl;
 struct lmtp_sync;
 
 /* dispatch.c */

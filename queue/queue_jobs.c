@@ -19,6 +19,7 @@
 #include "queue/queue_msg.h"
 #include "queue/walk.h"
 #include "queue/workers.h"
+#include "smtpd/ctl_stat.h"
 
 struct job_walk {
 	struct workers_job	 job;
@@ -224,6 +225,7 @@ queue_job_commit(struct queue *q, struct txn *t, uint32_t reqid)
 	j->msgid = t->msgid;
 	j->env = t->env;
 	j->n = t->nenv;
+	ctl_stat_decrement("scheduler.envelope.incoming", (int64_t)t->nenv);
 	t->env = NULL;
 	t->nenv = t->envcap = 0;
 	j->cenv = xcalloc(j->n, sizeof(*j->cenv));

@@ -23,6 +23,42 @@
  * (ctl.md: root or the daemon's uid for anything that changes state or
  * shows mail; CTL_SHOW_STATUS... see ctl_cmd_needs_root()). Roles trust
  * what the control role forwards.
+ *
+ * Reply frames, per command (every request ends with a frame whose
+ * `last` is set; a frame with empty text and no data prints nothing):
+ *   an error (status != CTL_OK): one frame, last set, text = the reason
+ *     ("" allowed). CTL_DENIED -> "permission denied"; CTL_UNAVAILABLE
+ *     text "not available: ..."; CTL_NOTFOUND for show envelope/message.
+ *   simple commands (log, trace, pause/resume mda|mta|smtp, update
+ *     table): one frame, CTL_OK, last set, text "".
+ *   pause/resume envelope, schedule, remove: one frame, CTL_OK, last set,
+ *     count = envelopes changed (already paused ones are not counted...).
+ *   show queue: one frame per envelope (last 0, data = the envelope,
+ *     envelope_encode(), with runstate and delay set), then an empty
+ *     frame with last set and count = the number sent. Empty queue: only
+ *     that final frame.
+ *   show envelope: one frame, last set, data = the envelope, runstate,
+ *     delay.
+ *   show message: frames of data (at most CTL_DATA_MAX bytes each, the
+ *     message file as stored), then an empty frame with last set.
+ *   show stats: one frame per line, text "key=value", sorted by key,
+ *     uptime= and uptime.human= included (ctl.md 6.2: print as they
+ *     are), then an empty frame with last set.
+ *   show status: three frames, text "MDA running" / "MTA paused" ...,
+ *     then an empty frame with last set.
+ *   monitor (CTL_MONITOR): one frame per counter, text "key=value", then
+ *     an empty frame with last set. Keys, in ctl.md 6.3 column order:
+ *     clients connected disconnected envelopes enqueued dequeued ok
+ *     tempfail permfail loop expired removed bounced; clients and
+ *     envelopes are current values, the others totals since the start
+ *     (the client prints the differences).
+ *   CTL_SMTP_SESSION: one frame, last set, with the descriptor on CTL_OK.
+ *
+ * Flow control between a role and the control role: a role never has
+ * more than CTL_WINDOW frames without `last` outstanding for one reqid;
+ * the control role sends IMSG_CTL_ACK (no payload, same reqid) for each
+ * such frame once it was written to the client (or dropped, the client
+ * being gone). Frames with `last` set need no acknowledgement.
  */
 #ifndef SMTPD_CTL_MSG_H
 #define SMTPD_CTL_MSG_H
@@ -36,6 +72,7 @@
 #define CTL_TEXT_MAX		1023		/* a reply's text line */
 #define CTL_DATA_MAX		(48 * 1024)	/* a reply's data */
 #define CTL_STAT_KEY_MAX	63
+#define CTL_WINDOW		16		/* unacknowledged frames */
 
 enum ctl_cmd {
 	CTL_SHOW_QUEUE = 1,	/* id: none (all) or msgid */
@@ -64,7 +101,8 @@ enum ctl_cmd {
 	CTL_SHOW_ROUTES,
 	CTL_RESUME_ROUTE,
 	CTL_SMTP_SESSION,	/* sendmail: a connected local session fd */
-	CTL_CMD_MAX = CTL_SMTP_SESSION
+	CTL_MONITOR,		/* monitor: the counters of ctl.md 6.3 */
+	CTL_CMD_MAX = CTL_MONITOR
 };
 
 enum ctl_id_kind {
@@ -80,6 +118,12 @@ struct ctl_request {
 	enum ctl_id_kind	 idkind;
 	uint64_t		 id;
 	char			 arg[CTL_ARG_MAX + 1];	/* "" if none */
+	/*
+	 * The client's uid (SO_PEERCRED), set by the control role before it
+	 * forwards a request (CTL_SMTP_SESSION: the sender's identity). A
+	 * client's own value is ignored: send 0.
+	 */
+	uint32_t		 uid;
 };
 
 enum ctl_status {
@@ -121,11 +165,30 @@ struct ctl_stat {
 	int64_t			 value;
 };
 
+/*
+ * Log settings (IMSG_CTL_LOG, parent -> every role and the control role):
+ * the whole state, not a change. verbose: log_setverbose(); trace: the
+ * mask of lib/log.h TRACE_* flags.
+ */
+struct ctl_log {
+	uint32_t		 verbose;
+	uint32_t		 trace;
+};
+
 int	 ctl_request_encode(const struct ctl_request *, uint8_t **, size_t *);
 int	 ctl_request_decode(const uint8_t *, size_t, struct ctl_request *);
 int	 ctl_reply_encode(const struct ctl_reply *, uint8_t **, size_t *);
 int	 ctl_reply_decode(const uint8_t *, size_t, struct ctl_reply *);
 int	 ctl_cmd_needs_root(enum ctl_cmd);
 const char *ctl_cmd_name(enum ctl_cmd);
+/* Copies printf output into r->text, control characters made '?'. */
+void	 ctl_reply_text(struct ctl_reply *, const char *, ...)
+	    __attribute__((format(printf, 2, 3)));
+/*
+ * A trace keyword of ctl.md 7 (imsg io smtp filters mta bounce scheduler
+ * expand lookup stat rules mproc all) to lib/log.h TRACE_* bits, ORed
+ * into *mask; -1 if it is not one.
+ */
+int	 ctl_trace_word(const char *, int *);
 
 #endif

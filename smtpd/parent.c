@@ -30,10 +30,14 @@
 #include "lib/xmalloc.h"
 #include "queue/envelope.h"
 #include "queue/spool.h"
+#include "smtpd/ctl_msg.h"
+#include "smtpd/ctl_stat.h"
 #include "smtpd/listen.h"
 #include "smtpd/parent.h"
+#include "smtpd/parent_ctl.h"
 #include "smtpd/parent_forward.h"
 #include "smtpd/parent_mda.h"
+#include "smtpd/parent_offline.h"
 #include "smtpd/proc.h"
 
 #define PARENT_KILL_DELAY	1.5	/* seconds before SIGKILL at shutdown */
@@ -61,6 +65,7 @@ struct parent {
 	int			 stopping;
 	int			 status;
 	struct mda_ctx		*mda;		/* parent_mda.c */
+	struct offline_ctx	*offline;	/* parent_offline.c */
 	ev_signal		 sigterm, sigint, sighup;
 	ev_timer		 killtimer;
 };
@@ -77,6 +82,8 @@ static const struct ipc_rule parent_rules[] = {
 	    IPC_FD_NONE },
 	{ IMSG_MDA_DELIVER, PROC_BIT(PROC_QUEUE), 1, ENVELOPE_ENCODED_MAX,
 	    IPC_FD_REQUIRED },
+	{ IMSG_CTL_REQUEST, PROC_BIT(PROC_CONTROL), 1, IPC_MAX_PAYLOAD,
+	    IPC_FD_NONE },
 };
 
 static void	parent_checks(struct parent *);
@@ -94,6 +101,7 @@ static void	parent_closed(struct ipc_peer *, void *);
 static void	parent_child_cb(struct ev_loop *, ev_child *, int);
 static void	parent_signal_cb(struct ev_loop *, ev_signal *, int);
 static void	parent_kill_cb(struct ev_loop *, ev_timer *, int);
+static int	parent_stat_send(void *, const struct ctl_stat *);
 
 void
 parent_main(struct parent_opts *opts, struct config *conf, const char *argv0)
@@ -214,9 +222,23 @@ parent_spawn(struct parent *p)
 		    sizeof(parent_rules) / sizeof(parent_rules[0]),
 		    parent_dispatch, parent_closed, p);
 	}
+	ctl_stat_attach(p->loop, parent_stat_send, p);
 	p->mda = parent_mda_new(p->loop, p->conf, p->self);
+	p->offline = parent_offline_new(p->loop, p->conf, p->self);
 	parent_mda_set_queue(p->mda, p->peer[PROC_QUEUE]);
 	parent_mda_set_lookup(p->mda, p->peer[PROC_LOOKUP]);
+}
+
+/* show stats counters of the parent (mda.*) go to the control role. */
+static int
+parent_stat_send(void *arg, const struct ctl_stat *st)
+{
+	struct parent *p = arg;
+
+	if (p->peer[PROC_CONTROL] == NULL)
+		return -1;
+	return ipc_send(p->peer[PROC_CONTROL], IMSG_CTL_STAT, 0, -1, st,
+	    sizeof(*st));
 }
 
 static pid_t
@@ -308,6 +330,8 @@ parent_dispatch(struct ipc_peer *peer, struct ipc_msg *m, void *arg)
 		return parent_mda_userinfo(p->mda, m);
 	case IMSG_MDA_DELIVER:
 		return parent_mda(p->mda, m);
+	case IMSG_CTL_REQUEST:
+		return parent_ctl_request(p->peer, m);
 	}
 	return -1;
 }
@@ -333,6 +357,8 @@ parent_all_ready(struct parent *p)
 	p->control_fd = -1;
 	log_info("event=ready pid=%d roles=%d listeners=%zu", (int)getpid(),
 	    PROC_COUNT - 1, p->nlisten);
+	/* sendmail's submissions made while we were down */
+	parent_offline_start(p->offline);
 }
 
 static void
@@ -420,6 +446,7 @@ parent_shutdown(struct parent *p, int status)
 	log_info("event=shutdown status=%d", status);
 	if (p->mda != NULL)
 		parent_mda_kill(p->mda, SIGTERM);
+	parent_offline_kill(p->offline, SIGTERM);
 	for (i = PROC_PARENT + 1; i < PROC_COUNT; i++)
 		if (p->child[i].alive)
 			kill(p->child[i].pid, SIGTERM);
@@ -455,6 +482,7 @@ parent_finish(struct parent *p)
 			p->child[i].alive = 0;
 	if (p->mda != NULL)
 		parent_mda_reap(p->mda);
+	parent_offline_reap(p->offline);
 	listen_unlink(p->conf);
 	log_info("event=exit status=%d", p->status);
 	exit(p->status);

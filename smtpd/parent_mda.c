@@ -35,6 +35,7 @@
 #include "lib/xmalloc.h"
 #include "queue/envelope.h"
 #include "queue/mda_msg.h"
+#include "smtpd/ctl_stat.h"
 #include "smtpd/format.h"
 #include "smtpd/parent_mda.h"
 #include "smtpd/proc.h"
@@ -90,6 +91,7 @@ static int	mda_argv(struct mda *, const struct action *,
 		    const struct passwd *, char *, size_t, char **,
 		    const char **);
 static void	mda_parse_status(const char *, struct mda_result *);
+static void	mda_stat_users(struct mda_ctx *);
 
 struct mda_ctx *
 parent_mda_new(struct ev_loop *loop, const struct config *conf,
@@ -141,12 +143,43 @@ parent_mda(struct mda_ctx *c, struct ipc_msg *m)
 		free(d);
 		return -1;
 	}
+	ctl_stat_increment("mda.envelope", 1);
 	if (mda_user_running(c, d->env.mda_user) >= MDA_PER_USER) {
 		TAILQ_INSERT_TAIL(&c->waiting, d, entry);
+		ctl_stat_increment("mda.pending", 1);
+		mda_stat_users(c);
 		return 0;
 	}
 	mda_start(d);
 	return 0;
+}
+
+/* show stats mda.user: users with a delivery running or waiting. */
+static void
+mda_stat_users(struct mda_ctx *c)
+{
+	struct mda *d, *e;
+	int64_t n = 0;
+
+	TAILQ_FOREACH(d, &c->running, entry) {
+		for (e = TAILQ_FIRST(&c->running); e != d;
+		    e = TAILQ_NEXT(e, entry))
+			if (strcmp(e->env.mda_user, d->env.mda_user) == 0)
+				break;
+		if (e == d)
+			n++;
+	}
+	TAILQ_FOREACH(d, &c->waiting, entry)
+		if (mda_user_running(c, d->env.mda_user) == 0) {
+			for (e = TAILQ_FIRST(&c->waiting); e != d;
+			    e = TAILQ_NEXT(e, entry))
+				if (strcmp(e->env.mda_user,
+				    d->env.mda_user) == 0)
+					break;
+			if (e == d)
+				n++;
+		}
+	ctl_stat_set("mda.user", n);
 }
 
 static int
@@ -259,6 +292,8 @@ mda_start(struct mda *d)
 	const char *user;
 
 	TAILQ_INSERT_TAIL(&c->running, d, entry);
+	ctl_stat_increment("mda.running", 1);
+	mda_stat_users(c);
 	if ((a = config_action_find(c->conf, d->env.dispatcher)) == NULL) {
 		mda_report(d, MDA_TEMPFAIL, "4.3.0 action no longer configured");
 		return;
@@ -567,6 +602,8 @@ mda_finish(struct mda *d)
 	struct mda *w, *next;
 
 	TAILQ_REMOVE(&c->running, d, entry);
+	ctl_stat_decrement("mda.running", 1);
+	ctl_stat_decrement("mda.envelope", 1);
 	if (d->errfd != -1) {
 		ev_io_stop(c->loop, &d->io);
 		close(d->errfd);
@@ -580,7 +617,9 @@ mda_finish(struct mda *d)
 	TAILQ_FOREACH_SAFE(w, &c->waiting, entry, next)
 		if (mda_user_running(c, w->env.mda_user) < MDA_PER_USER) {
 			TAILQ_REMOVE(&c->waiting, w, entry);
+			ctl_stat_decrement("mda.pending", 1);
 			mda_start(w);
 			break;
 		}
+	mda_stat_users(c);
 }

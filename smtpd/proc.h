@@ -108,6 +108,8 @@ enum imsg_type {
 	IMSG_CTL_REPLY,
 	IMSG_CTL_STAT,
 	IMSG_CTL_LOG,
+	IMSG_CTL_ACK,		/* control -> role: one streamed reply frame
+				 * reached the client (ctl_msg.h CTL_WINDOW) */
 };
 
 #define PING_MAX		256

@@ -20,6 +20,8 @@
 #include "lib/log.h"
 #include "lib/priv.h"
 #include "lib/xmalloc.h"
+#include "smtpd/ctl_msg.h"
+#include "smtpd/ctl_stat.h"
 #include "smtpd/role.h"
 
 static const struct role_ops *role_table[PROC_COUNT] = {
@@ -33,6 +35,9 @@ static const struct role_ops *role_table[PROC_COUNT] = {
 static const struct ipc_rule role_common_rules[] = {
 	{ IMSG_PING, PROC_ALL, 0, PING_MAX, IPC_FD_NONE },
 	{ IMSG_PONG, PROC_ALL, 0, PING_MAX, IPC_FD_NONE },
+	/* smtpctl log verbose|brief, trace|untrace: every process switches */
+	{ IMSG_CTL_LOG, PROC_BIT(PROC_PARENT), sizeof(struct ctl_log),
+	    sizeof(struct ctl_log), IPC_FD_NONE },
 };
 
 static int	role_dispatch(struct ipc_peer *, struct ipc_msg *, void *);
@@ -40,6 +45,7 @@ static void	role_closed(struct ipc_peer *, void *);
 static void	role_sigterm(struct ev_loop *, ev_signal *, int);
 static void	role_channels(struct role *);
 static const char *role_chroot_dir(struct role *);
+static int	role_stat_send(void *, const struct ctl_stat *);
 
 static void
 role_channels(struct role *r)
@@ -110,12 +116,21 @@ role_main(enum proc_id id, struct config *conf, int foreground)
 	if (r->ops->init)
 		r->ops->init(r);
 	priv_drop(proc_name(id), r->ops->user, role_chroot_dir(r));
+	/* show stats counters go to the control role (which may re-attach) */
+	ctl_stat_attach(r->loop, role_stat_send, r);
 	if (r->ops->start)
 		r->ops->start(r);
 	role_send(r, PROC_PARENT, IMSG_READY, 0, -1, NULL, 0);
 	log_debug("role=%s pid=%d event=started", proc_name(id), (int)getpid());
 	ev_run(r->loop, 0);
 	role_exit(r, 0);
+}
+
+static int
+role_stat_send(void *arg, const struct ctl_stat *st)
+{
+	return role_send(arg, PROC_CONTROL, IMSG_CTL_STAT, 0, -1, st,
+	    sizeof(*st));
 }
 
 int
@@ -145,12 +160,20 @@ role_dispatch(struct ipc_peer *peer, struct ipc_msg *m, void *arg)
 {
 	struct role *r = arg;
 	enum proc_id from = ipc_peer_id(peer);
+	struct ctl_log cl;
 
 	switch (m->type) {
 	case IMSG_PING:
 		ipc_send(peer, IMSG_PONG, m->reqid, -1, m->data, m->len);
 		return 0;
 	case IMSG_PONG:
+		return 0;
+	case IMSG_CTL_LOG:
+		memcpy(&cl, m->data, sizeof(cl));
+		log_setverbose((int)cl.verbose);
+		log_settrace((int)cl.trace);
+		log_debug("role=%s event=log verbose=%u trace=0x%x",
+		    proc_name(r->ops->id), cl.verbose, cl.trace);
 		return 0;
 	}
 	if (r->ops->dispatch == NULL) {

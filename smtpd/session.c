@@ -78,8 +78,15 @@ void
 smtp_session_start(struct smtp_listener *sl, int fd,
     const struct sockaddr_storage *ss, socklen_t sslen)
 {
+	session_begin(session_new(sl, fd, ss, sslen));
+}
+
+/* A session for a connected socket; nothing is sent before session_begin. */
+struct session *
+session_new(struct smtp_listener *sl, int fd,
+    const struct sockaddr_storage *ss, socklen_t sslen)
+{
 	struct session *s;
-	const char *why;
 
 	s = xcalloc(1, sizeof(*s));
 	s->id = ((uint64_t)arc4random() << 32) | arc4random();
@@ -104,10 +111,22 @@ smtp_session_start(struct smtp_listener *sl, int fd,
 	ev_init(&s->timer, session_timeout_cb);
 	s->timer.repeat = smtp_limits.timeout;
 	s->rio.data = s->wio.data = s->timer.data = s;
+	return s;
+}
 
-	log_info("%016llx smtp event=connected address=%s listener=%s%s",
+/* The session limits, then the greeting; s may be freed on return. */
+void
+session_begin(struct session *s)
+{
+	const char *why;
+	char uid[32] = "";
+
+	if (s->enqueue)
+		snprintf(uid, sizeof(uid), " enqueue uid=%u",
+		    (unsigned int)s->uid);
+	log_info("%016llx smtp event=connected address=%s listener=%s%s%s",
 	    (unsigned long long)s->id, s->addr, s->name,
-	    s->lmtp ? " proto=lmtp" : "");
+	    s->lmtp ? " proto=lmtp" : "", uid);
 	if ((why = smtp_limits_admit(s->addr)) != NULL) {
 		/* Over a session limit: say so and close. */
 		s->state = S_QUIT;
@@ -116,6 +135,7 @@ smtp_session_start(struct smtp_listener *sl, int fd,
 		return;
 	}
 	s->counted = 1;
+	smtp_ctl_session_open(s);
 	ev_io_start(s->server->loop, &s->rio);
 	ev_timer_again(s->server->loop, &s->timer);
 	session_reply(s, "220 %s %s %s", s->name, s->lmtp ? "LMTP" : "ESMTP",
@@ -432,8 +452,10 @@ session_close(struct session *s, const char *reason)
 	ev_timer_stop(s->server->loop, &s->timer);
 	close(s->fd);
 	s->fd = -1;
-	if (s->counted)
+	if (s->counted) {
 		smtp_limits_release(s->addr);
+		smtp_ctl_session_close(s);
+	}
 	s->counted = 0;
 	s->state = S_DEAD;
 	/* An outstanding reply still refers to us: freed when it comes. */

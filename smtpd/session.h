@@ -106,6 +106,8 @@ struct session {
 	struct sockaddr_storage	 ss;
 	char			 addr[64];	/* text form, "local" */
 	int			 local_src;	/* UNIX-domain listener */
+	int			 enqueue;	/* sendmail (smtp_enqueue.c) */
+	uid_t			 uid;		/* enqueue: the submitter */
 	int			 lmtp;
 	const char		*name;		/* our host name here */
 
@@ -132,6 +134,9 @@ struct session {
 };
 
 /* session.c */
+struct session *session_new(struct smtp_listener *, int,
+	    const struct sockaddr_storage *, socklen_t);
+void	session_begin(struct session *);
 void	session_reply(struct session *, const char *, ...)
 	    __attribute__((format(printf, 2, 3)));
 void	session_flush(struct session *);

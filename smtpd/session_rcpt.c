@@ -47,6 +47,7 @@ session_rcpt_lookup(struct session *s, struct session_rcpt *r)
 	strlcpy(req.listener_host, s->name, sizeof(req.listener_host));
 	strlcpy(req.src, s->addr, sizeof(req.src));
 	req.local_src = s->local_src;
+	req.enqueue = s->enqueue;
 	req.tls = s->tls;
 	strlcpy(req.auth_user, s->auth_user, sizeof(req.auth_user));
 	strlcpy(req.sender, s->txn.sender_text, sizeof(req.sender));

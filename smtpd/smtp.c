@@ -49,6 +49,8 @@ static const struct ipc_rule smtp_rules[] = {
 	    IPC_FD_NONE },
 	{ IMSG_LMTP_RESULT, PROC_BIT(PROC_QUEUE),
 	    sizeof(struct lmtp_result_hdr), LMTP_RESULT_MAX, IPC_FD_NONE },
+	{ IMSG_CTL_REQUEST, PROC_BIT(PROC_CONTROL), 1, IPC_MAX_PAYLOAD,
+	    IPC_FD_NONE },
 };
 
 static int	smtp_dispatch(struct role *, enum proc_id, struct ipc_msg *);
@@ -141,6 +143,10 @@ smtp_accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 			return;
 		}
 		/* Replies are batched by the session; never let Nagle hold them. */
+		if (smtp_ctl_paused()) {
+			smtp_ctl_refuse(sl, fd);
+			continue;
+		}
 		if (ss.ss_family != AF_UNIX && setsockopt(fd, IPPROTO_TCP,
 		    TCP_NODELAY, &on, sizeof(on)) == -1)
 			log_debug("TCP_NODELAY: %s", strerror(errno));
@@ -173,6 +179,8 @@ smtp_dispatch(struct role *r, enum proc_id from, struct ipc_msg *m)
 		return session_queue_committed(m);
 	case IMSG_LMTP_RESULT:
 		return lmtp_front_result(m);
+	case IMSG_CTL_REQUEST:
+		return smtp_ctl_request(r, m);
 	case IMSG_QUEUE_SPACE:
 		memcpy(&space, m->data, sizeof(space));
 		smtp_server.spool_avail = space.avail;

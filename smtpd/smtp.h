@@ -11,6 +11,8 @@
 
 #include "smtpd/config.h"
 
+struct ctl_request;
+struct ipc_msg;
 struct role;
 struct session;
 
@@ -35,5 +37,20 @@ struct smtp_listener {
 struct smtp_server *smtp_server_get(void);
 void	smtp_session_start(struct smtp_listener *, int fd,
 	    const struct sockaddr_storage *, socklen_t);
+
+/* smtp_ctl.c: smtpctl commands (IMSG_CTL_REQUEST) and session counters */
+int	smtp_ctl_request(struct role *, struct ipc_msg *);
+int	smtp_ctl_paused(void);
+void	smtp_ctl_refuse(struct smtp_listener *, int);
+void	smtp_ctl_session_open(const struct session *);
+void	smtp_ctl_session_close(const struct session *);
+/*
+ * sendmail's CTL_SMTP_SESSION, routed here by smtp_ctl.c (req->uid is the
+ * client's uid, from the control role): answer the control role with one
+ * IMSG_CTL_REPLY, reqid, `last` set, the connected session socket
+ * attached on CTL_OK (smtpd/ctl_msg.h). Written with the sendmail part.
+ */
+void	smtp_enqueue_session(struct role *, uint32_t reqid,
+	    const struct ctl_request *);
 
 #endif
