@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "aliases/aliasfmt.h"
+#include "ctl/client.h"
 #include "ctl/makemap.h"
 #include "lib/xmalloc.h"
 #include "smtpd/config.h"
@@ -56,6 +57,7 @@ static int	newaliases_file(const char *, size_t *);
 static int	newaliases_inline(const struct table_decl *, size_t *);
 static void	newaliases_hint(const struct config *);
 static int	newaliases_run(const char *);
+static void	newaliases_notify(const struct config *);
 
 static void
 makemap_usage(void)
@@ -462,6 +464,39 @@ newaliases_hint(const struct config *conf)
 }
 
 /* newaliases with the configuration conffile (NULL: $SMTPD_CONF, default). */
+/*
+ * Section 9.2: a running daemon is told `update table aliases`. Nobody
+ * listening is fine (the daemon loads the table when it starts); a
+ * refusal is reported, the rebuilt file stays.
+ */
+static void
+newaliases_notify(const struct config *conf)
+{
+	struct ctl_request req;
+	struct ctl_reply last;
+	struct client cl;
+	struct buf out;
+
+	memset(&cl, 0, sizeof(cl));
+	cl.fd = -1;
+	if (client_connect(&cl, conf->control_socket) != CLIENT_OK)
+		return;
+	memset(&req, 0, sizeof(req));
+	req.version = CTL_PROTO_VERSION;
+	req.cmd = CTL_UPDATE_TABLE;
+	strlcpy(req.arg, NEWALIASES_TABLE, sizeof(req.arg));
+	memset(&last, 0, sizeof(last));
+	buf_init(&out);
+	if (client_text(&cl, &req, &out, &last) != CLIENT_OK)
+		fprintf(stderr, "newaliases: the running smtpd did not "
+		    "answer update table\n");
+	else if (last.status != CTL_OK)
+		fprintf(stderr, "newaliases: update table %s failed: %s\n",
+		    NEWALIASES_TABLE, last.text);
+	buf_free(&out);
+	client_close(&cl);
+}
+
 static int
 newaliases_run(const char *conffile)
 {
@@ -513,13 +548,11 @@ newaliases_run(const char *conffile)
 		source = decl->file != NULL ? decl->file : conffile;
 		rc = newaliases_inline(decl, &count);
 	}
-	if (rc == 0)
+	if (rc == 0) {
 		printf("%s: %zu aliases\n", source, count);
-	/*
-	 * Telling a running daemon `update table aliases` (section 9.2)
-	 * needs the control protocol, which smtpd does not serve yet; db:
-	 * tables are picked up anyway by the reader's change detection.
-	 */
+		if (decl != NULL)
+			newaliases_notify(conf);
+	}
  done:
 	free(src);
 	free(dbfile);

@@ -312,6 +312,18 @@ ok(wait_for(sub { my $f = by_rcpt('root@example.org'); $f && $f->[10] >= 1 }),
 	($rc, $out, $err) = ctl("up", "t", "nosuch");
 	is($rc, 1, "update table of an unknown table: exit 1");
 	like($out, qr/^command failed: .*no such table/, "command failed: REASON");
+
+	# newaliases rebuilds the table and tells the daemon (tables.md 9.2)
+	SKIP: {
+		skip "newaliases needs root", 3 unless SmtpdTest::is_root();
+		$d->write_file("aliases", "team: $user\ncrew: $user\nband: $user\n");
+		my $n = () = $d->log =~ /lookup event=update-table table=aliases .*result=Ok/g;
+		($rc, $out) = SmtpdTest::run(SmtpdTest::build() . "/newaliases", "-f", $d->conf_path);
+		is("$rc $out", "0 $dir/aliases: 3 aliases\n", "newaliases rebuilt the table");
+		ok(wait_for(sub { (() = $d->log =~ /lookup event=update-table table=aliases .*result=Ok/g) > $n }),
+		    "and told the running daemon: update table aliases");
+		like($rcpt->('band@example.org'), qr/^250 /, "the new alias is used");
+	}
 }
 
 # ------------------------------------------------------------ monitor
