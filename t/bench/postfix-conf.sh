@@ -1,7 +1,7 @@
 #!/bin/sh
-# postfix-conf.sh ROOT PORT: write a private Postfix instance under ROOT
-# whose smtpd listens on 127.0.0.1:PORT and accepts mail for any local
-# part at bench.example (root@bench.example in the benchmark):
+# postfix-conf.sh ROOT PORT [maildir]: write a private Postfix instance
+# under ROOT whose smtpd listens on 127.0.0.1:PORT and accepts mail for
+# any local part at bench.example (root@bench.example in the benchmark):
 #
 #   ROOT/etc      config_directory (main.cf, master.cf)
 #   ROOT/queue    queue_directory (committed mail lands in incoming/)
@@ -21,9 +21,19 @@
 # our smtpd today (no local delivery yet). The price: cleanup logs
 # "warning: unable to look up public/qmgr" once per message when it tries
 # to wake the queue manager.
+#
+# With the third argument "maildir" the instance delivers instead
+# (end-to-end SMTP to Maildir): master.cf also runs qmgr, local and the
+# bounce/defer/trace services, and local(8) delivers to
+# ROOT/mail/USER/{tmp,new,cur} (mail_spool_directory ending in "/" means
+# Maildir), as the recipient user, which must exist in passwd. local(8)
+# fsyncs each Maildir file before it moves it into new/. Every other
+# delivery setting keeps its default (local_destination_concurrency_limit
+# = 2 per recipient, local_destination_recipient_limit = 1).
 set -eu
 root=$1
 port=$2
+mode=${3:-commit}
 mkdir -p "$root/etc" "$root/queue" "$root/data"
 chmod 0755 "$root" "$root/etc" "$root/queue"
 chown postfix "$root/data"
@@ -67,6 +77,39 @@ smtputf8_enable = no
 default_process_limit = 100
 in_flow_delay = 0s
 CF
+if [ "$mode" = maildir ]; then
+	mkdir -p "$root/mail"
+	chmod 01777 "$root/mail"
+	cat >>"$root/etc/main.cf" <<CF
+# End-to-end: local(8) delivers to ROOT/mail/USER/ as a Maildir.
+mail_spool_directory = $root/mail/
+home_mailbox =
+mailbox_command =
+mailbox_transport =
+fallback_transport =
+luser_relay =
+CF
+	cat >"$root/etc/master.cf" <<CF
+# service type  private unpriv  chroot  wakeup  maxproc command + args
+$port     inet  n       -       n       -       -       smtpd
+cleanup   unix  n       -       n       -       0       cleanup
+qmgr      unix  n       -       n       300     1       qmgr
+rewrite   unix  -       -       n       -       -       trivial-rewrite
+bounce    unix  -       -       n       -       0       bounce
+defer     unix  -       -       n       -       0       bounce
+trace     unix  -       -       n       -       0       bounce
+verify    unix  -       -       n       -       1       verify
+flush     unix  n       -       n       1000?   0       flush
+proxymap  unix  -       -       n       -       -       proxymap
+error     unix  -       -       n       -       -       error
+retry     unix  -       -       n       -       -       error
+discard   unix  -       -       n       -       -       discard
+local     unix  -       n       n       -       -       local
+anvil     unix  -       -       n       -       1       anvil
+postlog   unix-dgram n  -       n       -       1       postlogd
+CF
+	exit 0
+fi
 cat >"$root/etc/master.cf" <<CF
 # service type  private unpriv  chroot  wakeup  maxproc command + args
 $port     inet  n       -       n       -       -       smtpd
