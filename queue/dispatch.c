@@ -134,6 +134,9 @@ dispatch_arm(struct queue *q)
 	ctl_stat_set("scheduler.envelope.inflight",
 	    (int64_t)sched_inflight(q->sched));
 	ev_timer_stop(loop, &q->sched_timer);
+	/* All slots taken: the next result re-arms, no busy 0 s timer. */
+	if (q->ninflight >= DISPATCH_INFLIGHT_MAX)
+		return;
 	if ((w = sched_wakeup(q->sched)) == -1)
 		return;
 	ev_timer_set(&q->sched_timer, w > now ? (double)(w - now) : 0.0, 0.0);

@@ -40,7 +40,7 @@
 #include "smtpd/parent_mda.h"
 #include "smtpd/proc.h"
 
-#define MDA_PER_USER	4
+#define MDA_PER_USER	8
 #define MDA_TIMEOUT	300.0		/* seconds (design: 5 minutes) */
 #define MDA_USERINFO_TIMEOUT 60.0	/* the lookup role's answer */
 #define MDA_IDS_MAX	(USERINFO_HOME_MAX + 32)	/* "UID:GID:HOME" */
