@@ -255,7 +255,10 @@ ok(SmtpdTest::wait_for(sub { !%{ $d->queued } }), "...and leaves the queue");
 	    "its retry is written");
 	my $e = CtlProto::decode_envelope(SmtpdTest::slurp($file)) // {};
 	ok(($e->{runflags} // 0) & 4, "...with the suspend flag");
-	my ($q1) = queue_list(idkind => 'msgid', id => hex $my);
+	# the file is written by a worker; the scheduler learns it just after
+	my $q1;
+	SmtpdTest::wait_for(sub { ($q1) = queue_list(idkind => 'msgid', id => hex $my);
+	    ($q1->{runstate} // '') eq 'pending' });
 	is($q1->{runstate}, 'pending', "pending again");
 	ok($q1->{runflags} & 4, "...and still suspended");
 	unlike($d->log, qr/\Q$mx\E[0-9a-f]{8} queue event=(?:report|discard reason="no)/,
@@ -349,7 +352,10 @@ sub occurrences { my ($re) = @_; my @m = $d->log =~ /$re/g; return scalar @m }
 	my %s;
 	ok(SmtpdTest::wait_for(sub {
 		%s = map { /^([^=]+)=(.*)$/ ? ($1, $2) : () } lines_of(cmd => 'show_stats');
-		($s{'scheduler.delivery.ok'} // 0) >= 4 && ($s{'smtp.session'} // -1) == 0 }),
+		($s{'scheduler.delivery.ok'} // 0) >= 4 && ($s{'smtp.session'} // -1) == 0 &&
+		# a delivery is counted when its result comes, the envelope
+		# when its file is gone: wait for both
+		($s{'scheduler.envelope'} // -1) == 0 }),
 	    "show stats: deliveries counted, sessions back to 0") or diag explain \%s;
 	cmp_ok($s{'scheduler.delivery.tempfail'} // 0, '>=', 1, "tempfail counted");
 	is($s{'scheduler.envelope.removed'}, 6, "removed envelopes counted");
