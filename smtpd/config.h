@@ -23,6 +23,7 @@
 #define CONFIG_INCLUDE_DEPTH	8
 #define CONFIG_PARAM_MAX	4096	/* maildir PATH, mda COMMAND, lmtp DEST */
 #define CONFIG_USER_MAX		64	/* user, owner, group names incl. NUL */
+#define CONFIG_CIPHERS_MAX	512	/* smtp ciphers: a GnuTLS priority string */
 
 /* ------------------------------------------------------------ tables */
 enum table_backend {
@@ -255,6 +256,7 @@ struct config {
 	time_t			 smtp_timeout;		/* 300s */
 	char			 subaddr_delim;		/* '+' */
 	enum bare_newline	 bare_newline;
+	char			 smtp_ciphers[CONFIG_CIPHERS_MAX];	/* "" = ours */
 	time_t			 queue_ttl;		/* 4d */
 	time_t			 warn_interval[CONFIG_WARN_MAX];	/* 4h */
 	size_t			 nwarn_interval;

@@ -39,6 +39,7 @@
 #include "smtpd/parent_mda.h"
 #include "smtpd/parent_offline.h"
 #include "smtpd/proc.h"
+#include "smtpd/tls.h"
 
 #define PARENT_KILL_DELAY	1.5	/* seconds before SIGKILL at shutdown */
 #define PARENT_ARGV_MAX		(16 + 2 * PARENT_TRACE_MAX + 2 * 64)
@@ -147,6 +148,7 @@ parent_main(struct parent_opts *opts, struct config *conf, const char *argv0)
 static void
 parent_checks(struct parent *p)
 {
+	char err[CONFIG_PATH_MAX * 2 + 256];
 	struct priv_user smtpd, smtpq;
 	struct stat st;
 	int root = priv_is_root();
@@ -169,6 +171,14 @@ parent_checks(struct parent *p)
 	}
 	if (spool_prepare(p->conf->queue_dir, smtpq.uid, smtpq.gid, root) == -1)
 		fatalx("cannot prepare the spool %s", p->conf->queue_dir);
+	/*
+	 * The smtp role loads the pki itself before it drops privileges; a
+	 * bad certificate, key or smtp ciphers is refused here, before any
+	 * role starts, on the terminal.
+	 */
+	if (tls_init(p->conf, err, sizeof(err)) == -1)
+		fatalx("%s", err);
+	tls_free();
 }
 
 static void

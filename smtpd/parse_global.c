@@ -142,7 +142,8 @@ parse_global_limits(struct parse *p)
 /*
  * smtp max-message-size SIZE | limit max-mails N max-rcpt N |
  * timeout DELAY (project extension) |
- * sub-addr-delim C | bare-newline normalize|reject | ciphers (LATER)
+ * sub-addr-delim C | bare-newline normalize|reject |
+ * ciphers STR (a GnuTLS priority string; checked when smtpd/tls.c loads it)
  */
 int
 parse_global_smtp(struct parse *p)
@@ -189,8 +190,17 @@ parse_global_smtp(struct parse *p)
 			    "\"normalize\" or \"reject\" after \"bare-newline\"");
 		return 0;
 	}
-	if (parse_accept_kw(p, "ciphers"))
-		return parse_later(p, "ciphers");
+	if (parse_accept_kw(p, "ciphers")) {
+		if (p->tok.type != TOK_WORD && p->tok.type != TOK_STRING)
+			return parse_expected(p, "a GnuTLS priority string");
+		if (p->tok.text[0] == '\0' || !parse_printable(p->tok.text)) {
+			parse_err_tok(p, "invalid smtp ciphers \"%.64s\"",
+			    p->tok.text);
+			return -1;
+		}
+		return parse_value_buf(p, "a GnuTLS priority string",
+		    conf->smtp_ciphers, sizeof(conf->smtp_ciphers));
+	}
 	return parse_expected(p, "\"max-message-size\", \"limit\", "
 	    "\"sub-addr-delim\" or \"bare-newline\" after \"smtp\"");
 }

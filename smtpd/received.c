@@ -2,7 +2,8 @@
  * received.c: the one Received: field the smtp role prepends to every
  * message (RFC 5321 §4.4, delivery.md §1.1), folded like OpenSMTPD's.
  * Every piece of client text in it (the HELO name) was validated as a
- * domain or address literal, so it cannot break the header.
+ * domain or address literal, so it cannot break the header; the TLS
+ * comment is made of GnuTLS's own names (session_tls.c).
  */
 #include <sys/socket.h>
 
@@ -51,6 +52,9 @@ received_header(struct session *s, struct buf *b)
 	}
 	buf_printf(b, " with %s id %08x",
 	    received_proto(s, proto, sizeof(proto)), s->txn.msgid);
+	/* (VERSION:CIPHER:BITS:VERIFIED); client certificates: LATER. */
+	if (s->tls)
+		buf_printf(b, "\r\n\t(%s:NO)", s->tls_info);
 	if (s->txn.nrcpt == 1 && (r = TAILQ_FIRST(&s->txn.rcpts)) != NULL)
 		buf_printf(b, "\r\n\tfor <%s>", r->text);
 	buf_printf(b, ";\r\n\t%s\r\n", date);

@@ -6,6 +6,8 @@
  * lookup or queue request is outstanding the loop pauses and input waits
  * in the buffer. Replies are batched and flushed when no complete command
  * is left to process.
+ * Under TLS every byte goes through session_tls.c (session_tls_read and
+ * session_tls_write), and in state S_TLS the handshake owns the socket.
  * Must never block: every descriptor is non-blocking, disk writes go to
  * the message file only (page cache; the queue role does the fsyncs).
  */
@@ -47,6 +49,7 @@ static void	session_free(struct session *);
 static int	session_next_command(struct session *);
 static int	session_check_line(struct session *, struct line *);
 static void	session_addr_text(struct session *);
+static void	session_read_start(struct session *);
 
 static int
 session_cmp(struct session *a, struct session *b)
@@ -136,11 +139,22 @@ session_begin(struct session *s)
 	}
 	s->counted = 1;
 	smtp_ctl_session_open(s);
-	ev_io_start(s->server->loop, &s->rio);
 	ev_timer_again(s->server->loop, &s->timer);
+	if (s->listener->conf->flags & LISTENER_SMTPS) {
+		/* Implicit TLS: the greeting comes after the handshake. */
+		session_tls_smtps(s);
+		return;
+	}
+	ev_io_start(s->server->loop, &s->rio);
+	session_greet(s);
+	session_flush(s);
+}
+
+void
+session_greet(struct session *s)
+{
 	session_reply(s, "220 %s %s %s", s->name, s->lmtp ? "LMTP" : "ESMTP",
 	    SMTPD_PRODUCT);
-	session_flush(s);
 }
 
 /* Append one reply line (CRLF added); a multi-line reply is several calls. */
@@ -164,28 +178,38 @@ session_reply(struct session *s, const char *fmt, ...)
 	buf_add(&s->out, "\r\n", 2);
 }
 
-void
+/*
+ * Write what the socket takes. 0 if the session lives on; otherwise it
+ * was closed (QUIT, an error) or went on into or past a TLS handshake,
+ * and the caller must not use it any more.
+ */
+int
 session_flush(struct session *s)
 {
 	ssize_t n;
 
 	while (buf_avail(&s->out)) {
-		n = write(s->fd, buf_head(&s->out), buf_avail(&s->out));
+		n = session_tls_write(s, buf_head(&s->out), buf_avail(&s->out));
 		if (n == -1) {
 			if (errno == EINTR)
 				continue;
 			if (errno == EAGAIN) {
 				ev_io_start(s->server->loop, &s->wio);
-				return;
+				return 0;
 			}
 			session_close(s, "write error");
-			return;
+			return -1;
 		}
 		buf_consume(&s->out, (size_t)n);
 	}
 	ev_io_stop(s->server->loop, &s->wio);
-	if (s->state == S_QUIT)
+	if (s->state == S_QUIT) {
 		session_close(s, "quit");
+		return -1;
+	}
+	if (s->state == S_TLS)
+		return session_tls_step(s);	/* the 220 is out */
+	return 0;
 }
 
 static void
@@ -193,11 +217,23 @@ session_write_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
 	struct session *s = w->data;
 
-	(void)loop;
 	(void)revents;
-	session_flush(s);
+	/* A TLS record read that needed the socket writable first. */
+	if (session_tls_write_ready(s))
+		ev_feed_event(loop, &s->rio, EV_READ);
+	if (session_flush(s) != 0)
+		return;
 	if (s->state == S_CMD || s->state == S_DATA)
 		session_resume(s);
+}
+
+/* Read on; decrypted bytes GnuTLS already holds do not wake the socket. */
+static void
+session_read_start(struct session *s)
+{
+	ev_io_start(s->server->loop, &s->rio);
+	if (session_tls_pending(s))
+		ev_feed_event(s->server->loop, &s->rio, EV_READ);
 }
 
 void
@@ -213,17 +249,22 @@ session_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 	ssize_t n;
 
 	(void)revents;
+	if (s->state == S_TLS) {
+		/* Handshake bytes: never read as plaintext commands. */
+		session_tls_step(s);
+		return;
+	}
 	if (buf_avail(&s->in) >= SESSION_INBUF_MAX) {
 		/* Enough is waiting; read again once it is processed. */
 		ev_io_stop(loop, &s->rio);
 		return;
 	}
 	buf_reserve(&s->in, SESSION_READ_CHUNK);
-	n = read(s->fd, s->in.data + s->in.len, SESSION_READ_CHUNK);
+	n = session_tls_read(s, s->in.data + s->in.len, SESSION_READ_CHUNK);
 	if (n == -1) {
 		if (errno == EAGAIN || errno == EINTR)
 			return;
-		session_close(s, "read error");
+		session_close(s, errno == EPROTO ? "tls error" : "read error");
 		return;
 	}
 	if (n == 0) {
@@ -245,6 +286,13 @@ session_timeout_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	if (s->state == S_WAIT) {
 		/* The client waits for us, not the other way round. */
 		ev_timer_again(loop, w);
+		return;
+	}
+	if (s->state == S_TLS) {
+		/* No reply: the stream is neither plaintext nor TLS yet. */
+		log_info("%016llx smtp event=tls-timeout address=%s",
+		    (unsigned long long)s->id, s->addr);
+		session_close(s, "tls-timeout");
 		return;
 	}
 	log_info("%016llx smtp event=timeout state=%d",
@@ -377,7 +425,7 @@ session_resume(struct session *s)
 	    SESSION_CMD_MAX, &l) == LINE_OK)
 		return;		/* more commands follow: keep batching */
 	if (buf_avail(&s->in) < SESSION_INBUF_MAX && s->state != S_QUIT)
-		ev_io_start(s->server->loop, &s->rio);
+		session_read_start(s);
 	session_flush(s);
 }
 
@@ -450,6 +498,7 @@ session_close(struct session *s, const char *reason)
 	ev_io_stop(s->server->loop, &s->rio);
 	ev_io_stop(s->server->loop, &s->wio);
 	ev_timer_stop(s->server->loop, &s->timer);
+	session_tls_close(s);
 	close(s->fd);
 	s->fd = -1;
 	if (s->counted) {
@@ -481,7 +530,8 @@ session_shutdown_all(struct smtp_server *srv)
 			continue;
 		buf_reset(&s->out);
 		session_reply(s, "421 4.3.2 %s Service shutting down", s->name);
-		if (write(s->fd, buf_head(&s->out), buf_avail(&s->out)) == -1)
+		if (s->state == S_TLS || session_tls_write(s, buf_head(&s->out),
+		    buf_avail(&s->out)) == -1)
 			log_debug("%016llx smtp event=shutdown-reply-lost",
 			    (unsigned long long)s->id);
 		session_close(s, "shutdown");
@@ -492,6 +542,7 @@ static void
 session_free(struct session *s)
 {
 	TAILQ_REMOVE(&s->server->sessions, s, entry);
+	session_tls_close(s);
 	session_reset_txn(s);
 	buf_free(&s->in);
 	buf_free(&s->out);

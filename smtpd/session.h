@@ -4,8 +4,9 @@
  * session_cmd.c (commands), session_params.c (ESMTP parameters),
  * session_rcpt.c (recipient checks through the lookup role),
  * session_txn.c (DATA and the queue transaction), session_reply.c
- * (replies), received.c (our Received: field); lmtpd/lmtp_front.c
- * (LMTP replies after the local deliveries).
+ * (replies), session_tls.c (STARTTLS, smtps, TLS record I/O), received.c
+ * (our Received: field); lmtpd/lmtp_front.c (LMTP replies after the local
+ * deliveries).
  */
 #ifndef SMTPD_SESSION_H
 #define SMTPD_SESSION_H
@@ -34,11 +35,13 @@
 #define SESSION_OUTBUF_MAX	(256 * 1024)	/* client not reading: wait */
 #define SESSION_WRITE_CHUNK	(64 * 1024)	/* message file writes */
 #define SESSION_HELO_MAX	CONFIG_HOSTNAME_MAX
+#define SESSION_TLS_INFO_MAX	128	/* "TLS1.3:TLS_AES_256_GCM_SHA384:256" */
 
 enum session_state {
 	S_CMD,		/* reading commands */
 	S_WAIT,		/* a lookup or queue request is outstanding */
 	S_DATA,		/* reading message content */
+	S_TLS,		/* STARTTLS/smtps: the 220, then the handshake */
 	S_QUIT,		/* flushing the last reply, then close */
 	S_DEAD,		/* closed, waiting for an outstanding reply */
 };
@@ -86,6 +89,8 @@ struct session_txn {
 	int			 lmtp_sent;	/* IMSG_LMTP_DELIVER went out */
 };
 
+struct session_tls;
+
 struct session {
 	RB_ENTRY(session)	 tree;		/* by reqid, while waiting */
 	TAILQ_ENTRY(session)	 entry;		/* smtp_server.sessions */
@@ -116,7 +121,9 @@ struct session {
 	int			 esmtp;
 	int			 pipelining;	/* EHLO/LHLO was answered */
 	char			 helo[SESSION_HELO_MAX];
-	int			 tls;
+	int			 tls;		/* the handshake is done */
+	char			 tls_info[SESSION_TLS_INFO_MAX];
+	struct session_tls	*tlsc;		/* session_tls.c */
 	char			 auth_user[256];
 
 	int			 counted;	/* in the session limits */
@@ -137,9 +144,10 @@ struct session {
 struct session *session_new(struct smtp_listener *, int,
 	    const struct sockaddr_storage *, socklen_t);
 void	session_begin(struct session *);
+void	session_greet(struct session *);
 void	session_reply(struct session *, const char *, ...)
 	    __attribute__((format(printf, 2, 3)));
-void	session_flush(struct session *);
+int	session_flush(struct session *);
 void	session_close(struct session *, const char *);
 void	session_reap(struct session *);
 void	session_resume(struct session *);
@@ -150,6 +158,16 @@ int	session_error(struct session *);
 void	session_reset_txn(struct session *);
 void	session_stop_reading(struct session *);
 void	session_shutdown_all(struct smtp_server *);
+
+/* session_tls.c */
+int	session_tls_starttls(struct session *);
+void	session_tls_smtps(struct session *);
+int	session_tls_step(struct session *);
+int	session_tls_pending(struct session *);
+int	session_tls_write_ready(struct session *);
+void	session_tls_close(struct session *);
+ssize_t	session_tls_read(struct session *, void *, size_t);
+ssize_t	session_tls_write(struct session *, const void *, size_t);
 
 /* session_cmd.c */
 void	session_command(struct session *, char *, size_t);

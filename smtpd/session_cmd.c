@@ -21,6 +21,7 @@
 struct session_cmd {
 	const char	*verb;
 	void		(*handler)(struct session *, char *);
+	int		 before_tls;	/* allowed before TLS on tls-require */
 };
 
 static void	cmd_helo(struct session *, char *);
@@ -42,20 +43,20 @@ static int	tls_required(struct session *);
 static char	*path_arg(char *, const char *);
 
 static const struct session_cmd commands[] = {
-	{ "HELO",	cmd_helo },
-	{ "EHLO",	cmd_ehlo },
-	{ "LHLO",	cmd_lhlo },
-	{ "MAIL",	cmd_mail },
-	{ "RCPT",	cmd_rcpt },
-	{ "DATA",	cmd_data },
-	{ "RSET",	cmd_rset },
-	{ "NOOP",	cmd_noop },
-	{ "QUIT",	cmd_quit },
-	{ "VRFY",	cmd_vrfy },
-	{ "EXPN",	cmd_expn },
-	{ "HELP",	cmd_help },
-	{ "STARTTLS",	cmd_starttls },
-	{ "AUTH",	cmd_auth },
+	{ "HELO",	cmd_helo,	1 },
+	{ "EHLO",	cmd_ehlo,	1 },
+	{ "LHLO",	cmd_lhlo,	1 },
+	{ "MAIL",	cmd_mail,	0 },
+	{ "RCPT",	cmd_rcpt,	0 },
+	{ "DATA",	cmd_data,	0 },
+	{ "RSET",	cmd_rset,	1 },
+	{ "NOOP",	cmd_noop,	1 },
+	{ "QUIT",	cmd_quit,	1 },
+	{ "VRFY",	cmd_vrfy,	0 },
+	{ "EXPN",	cmd_expn,	0 },
+	{ "HELP",	cmd_help,	0 },
+	{ "STARTTLS",	cmd_starttls,	1 },
+	{ "AUTH",	cmd_auth,	0 },
 };
 
 void
@@ -72,6 +73,8 @@ session_command(struct session *s, char *line, size_t len)
 	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
 		if (strlen(commands[i].verb) == vlen &&
 		    strncasecmp(commands[i].verb, line, vlen) == 0) {
+			if (!commands[i].before_tls && tls_required(s))
+				return;
 			commands[i].handler(s, arg);
 			return;
 		}
@@ -152,6 +155,9 @@ hello(struct session *s, char *arg, const char *verb, int extended)
 		session_reply(s, "250-DSN");
 	session_reply(s, "250-PIPELINING");
 	session_reply(s, "250-SMTPUTF8");
+	if ((l->flags & (LISTENER_TLS | LISTENER_TLS_REQUIRE)) && !s->tls &&
+	    !s->lmtp)
+		session_reply(s, "250-STARTTLS");
 	session_reply(s, "250 HELP");
 }
 
@@ -172,7 +178,10 @@ path_arg(char *arg, const char *kw)
 	return *arg == '<' ? arg : NULL;
 }
 
-/* tls-require listeners: nothing but the basics before STARTTLS (A.1). */
+/*
+ * tls-require listeners: before STARTTLS only HELO/EHLO, STARTTLS, RSET,
+ * NOOP and QUIT (A.1; session_command checks the others).
+ */
 static int
 tls_required(struct session *s)
 {
@@ -417,11 +426,18 @@ cmd_starttls(struct session *s, char *arg)
 		session_error(s);
 		return;
 	}
-	if (!(l->flags & (LISTENER_TLS | LISTENER_TLS_REQUIRE))) {
+	if (s->tls) {
+		session_reply(s, "503 5.5.1 TLS already active");
+		session_error(s);
+		return;
+	}
+	if (!(l->flags & (LISTENER_TLS | LISTENER_TLS_REQUIRE)) || s->lmtp) {
 		session_reply(s, "502 5.5.1 Command not implemented");
 		return;
 	}
-	session_reply(s, "454 4.7.0 TLS not available");
+	/* 220, input discarded, state reset; the handshake follows (A.6). */
+	if (session_tls_starttls(s) == -1)
+		session_reply(s, "454 4.7.0 TLS not available");
 }
 
 static void

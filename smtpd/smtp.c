@@ -3,7 +3,9 @@
  * accepts connections (in a loop until EAGAIN, so a burst of clients is
  * never held back by a short backlog) and hands each one to a session.
  * Unprivileged, chrooted to an empty directory: it parses everything a
- * client sends, so it must never hold a privilege or open a file.
+ * client sends, so it must never hold a privilege or open a file. The
+ * only files it reads are the pki certificates and keys, in smtp_init,
+ * before role.c drops the privileges (smtpd/tls.c).
  */
 #include <sys/types.h>
 #include <sys/socket.h>
@@ -29,6 +31,7 @@
 #include "smtpd/session.h"
 #include "smtpd/smtp.h"
 #include "smtpd/smtp_limits.h"
+#include "smtpd/tls.h"
 
 static struct smtp_server smtp_server;
 
@@ -66,13 +69,19 @@ smtp_server_get(void)
 	return &smtp_server;
 }
 
-/* Many sessions each hold a socket and a message file: use what we may. */
+/*
+ * Privileged: the TLS keys (readable by root only) are read here, before
+ * the chroot; many sessions each hold a socket and a message file: raise
+ * the descriptor limit to what we may.
+ */
 static void
 smtp_init(struct role *r)
 {
+	char err[CONFIG_PATH_MAX * 2 + 256];
 	struct rlimit rl;
 
-	(void)r;
+	if (tls_init(r->conf, err, sizeof(err)) == -1)
+		fatalx("%s", err);
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
 		rl.rlim_cur = rl.rlim_max;
 		if (setrlimit(RLIMIT_NOFILE, &rl) == -1)
@@ -198,6 +207,7 @@ smtp_shutdown(struct role *r)
 	(void)r;
 	if (smtp_server.role)
 		session_shutdown_all(&smtp_server);
+	tls_free();
 }
 
 const struct role_ops smtp_role_ops = {

@@ -105,7 +105,15 @@ test_globals(void **state)
 	assert_int_equal(c->max_mails, 100);
 	assert_int_equal(c->subaddr_delim, 'x');
 	assert_int_equal(c->queue_ttl, 7200);	/* the last one wins */
+	assert_string_equal(c->smtp_ciphers, "");
 	config_free(c);
+
+	c = cfg_ok("smtp ciphers \"SECURE128:-VERS-ALL:+VERS-TLS1.3\"\n");
+	assert_string_equal(c->smtp_ciphers, "SECURE128:-VERS-ALL:+VERS-TLS1.3");
+	config_free(c);
+	cfg_err("smtp ciphers \"\"\nsmtp ciphers \"A B\"\n",
+	    "test.conf:1: invalid smtp ciphers \"\"\n"
+	    "test.conf:2: invalid smtp ciphers \"A B\"\n");
 }
 
 static void
@@ -277,8 +285,7 @@ test_obsolete_later(void **state)
 	cfg_err("mta max-deferred 100\nmda wrapper x \"/bin/x\"\n"
 	    "filter f phase connect match rdns disconnect \"go away\"\n"
 	    "ca x cert \"/x\"\nscheduler limit\nsrs key x\nadmd x\n"
-	    "proc p \"/bin/p\"\nqueue compression\nqueue encryption x\n"
-	    "smtp ciphers x\n",
+	    "proc p \"/bin/p\"\nqueue compression\nqueue encryption x\n",
 	    "test.conf:1: \"mta\" is not supported yet\n"
 	    "test.conf:2: \"mda\" is not supported yet\n"
 	    "test.conf:3: \"filter\" is not supported yet\n"
@@ -288,8 +295,7 @@ test_obsolete_later(void **state)
 	    "test.conf:7: \"admd\" is not supported yet\n"
 	    "test.conf:8: \"proc\" is not supported yet\n"
 	    "test.conf:9: \"compression\" is not supported yet\n"
-	    "test.conf:10: \"encryption\" is not supported yet\n"
-	    "test.conf:11: \"ciphers\" is not supported yet\n");
+	    "test.conf:10: \"encryption\" is not supported yet\n");
 	cfg_err("pki x dhe auto\n", "test.conf:1: \"dhe\" is not supported "
 	    "yet\n");
 }
