@@ -26,8 +26,8 @@
 
 /* Install order: OpenSMTPD's, so "possibilities are:" reads the same. */
 static const struct cmdtree_entry cmdtree_list[] = {
-	C(W("discover", "<evpid>"),		DISCOVER, 0, R | L),
-	C(W("discover", "<msgid>"),		DISCOVER, 0, R | L),
+	C(W("discover", "<evpid>"),		DISCOVER, CTL_DISCOVER, R),
+	C(W("discover", "<msgid>"),		DISCOVER, CTL_DISCOVER, R),
 	C(W("encrypt"),				ENCRYPT, 0, 0),
 	C(W("encrypt", "<str>"),		ENCRYPT, 0, 0),
 	C(W("log", "brief"),			LOG_BRIEF, CTL_LOG_BRIEF, R),
@@ -44,7 +44,7 @@ static const struct cmdtree_entry cmdtree_list[] = {
 	C(W("pause", "mta", "from", "<addr>", "for", "<str>"),
 						PAUSE_MTA_FROM, 0, R | L),
 	C(W("pause", "smtp"),			PAUSE_SMTP, CTL_PAUSE_SMTP, R),
-	C(W("profile", "<str>"),		PROFILE, 0, R | L),
+	C(W("profile", "<str>"),		PROFILE, CTL_PROFILE, R),
 	C(W("remove", "<evpid>"),		REMOVE, CTL_REMOVE, R),
 	C(W("remove", "<msgid>"),		REMOVE, CTL_REMOVE, R),
 	C(W("remove", "all"),			REMOVE, CTL_REMOVE, R),
@@ -76,9 +76,9 @@ static const struct cmdtree_entry cmdtree_list[] = {
 	C(W("show", "routes"),			SHOW_ROUTES, 0, R | L),
 	C(W("show", "stats"),			SHOW_STATS, CTL_SHOW_STATS, R),
 	C(W("show", "status"),			SHOW_STATUS, CTL_SHOW_STATUS, R),
-	C(W("spf", "walk"),			SPF_WALK, 0, L),
+	C(W("spf", "walk"),			SPF_WALK, 0, 0),
 	C(W("trace", "<str>"),			TRACE, CTL_TRACE, R),
-	C(W("unprofile", "<str>"),		UNPROFILE, 0, R | L),
+	C(W("unprofile", "<str>"),		UNPROFILE, CTL_UNPROFILE, R),
 	C(W("untrace", "<str>"),		UNTRACE, CTL_UNTRACE, R),
 	C(W("update", "table", "<str>"),	UPDATE_TABLE, CTL_UPDATE_TABLE, R),
 };

@@ -24,6 +24,7 @@
 #include "ctl/monitor.h"
 #include "ctl/offline.h"
 #include "ctl/smtpctl.h"
+#include "ctl/spfwalk.h"
 #include "lib/buf.h"
 #include "lib/ids.h"
 #include "queue/envelope.h"
@@ -395,7 +396,10 @@ smtpctl_show_text(struct smtpctl *s, const struct ctl_request *req)
 
 /* ------------------------------------------------------------ commands */
 
-/* pause/resume envelope, schedule, remove: "N envelope(s) VERB". */
+/*
+ * pause/resume envelope, schedule, remove, discover: "N envelope(s)
+ * VERB".
+ */
 static int
 smtpctl_count(struct smtpctl *s, const struct ctl_request *req,
     const char *verb)
@@ -476,11 +480,19 @@ smtpctl_run(struct smtpctl *s, const struct cmdtree_match *m)
 	}
 	if (e->cmd == CMDTREE_ENCRYPT)
 		return encrypt_main(cmdtree_slot_arg(m, CMDTREE_STR));
+	if (e->cmd == CMDTREE_SPF_WALK)
+		return spfwalk_main();
 	if (smtpctl_request(m, &req) != 0)
 		return 1;
 	if ((e->cmd == CMDTREE_TRACE || e->cmd == CMDTREE_UNTRACE) &&
 	    ctl_trace_word(req.arg, &mask) == -1) {
 		fprintf(stderr, "smtpctl: invalid trace keyword: %s\n",
+		    req.arg);
+		return 1;
+	}
+	if ((e->cmd == CMDTREE_PROFILE || e->cmd == CMDTREE_UNPROFILE) &&
+	    ctl_profile_word(req.arg, &mask) == -1) {
+		fprintf(stderr, "smtpctl: invalid profile keyword: %s\n",
 		    req.arg);
 		return 1;
 	}
@@ -517,6 +529,9 @@ smtpctl_run(struct smtpctl *s, const struct cmdtree_match *m)
 		break;
 	case CMDTREE_REMOVE:
 		rc = smtpctl_count(s, &req, "removed");
+		break;
+	case CMDTREE_DISCOVER:
+		rc = smtpctl_count(s, &req, "discovered");
 		break;
 	default:
 		rc = smtpctl_simple(s, &req);

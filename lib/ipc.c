@@ -11,8 +11,10 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "lib/ipc.h"
@@ -45,11 +47,55 @@ struct ipc_peer {
 	int			 dead;
 };
 
+/* This process's names for message types (ipc_set_typename). */
+static const char *(*ipc_typename)(uint32_t);
+
 static void	ipc_read_cb(struct ev_loop *, ev_io *, int);
 static void	ipc_write_cb(struct ev_loop *, ev_io *, int);
 static void	ipc_close(struct ipc_peer *, const char *);
 static int	ipc_flush(struct ipc_peer *);
 static int	ipc_recv_one(struct ipc_peer *);
+static int	ipc_dispatch(struct ipc_peer *, struct ipc_msg *);
+
+void
+ipc_set_typename(const char *(*fn)(uint32_t))
+{
+	ipc_typename = fn;
+}
+
+/*
+ * Run the handler; with PROFILE_IMSG on, log how long it took:
+ *	profile imsg type=NAME from=PEER len=N usec=N
+ * Off, it costs one test of an int.
+ */
+static int
+ipc_dispatch(struct ipc_peer *p, struct ipc_msg *m)
+{
+	struct timespec t0, t1;
+	const char *name = NULL;
+	char num[16];
+	long long usec;
+	uint32_t type = m->type;
+	size_t len = m->len;
+	int ret;
+
+	if (!(log_getprofile() & PROFILE_IMSG))
+		return p->handler(p, m, p->arg);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	ret = p->handler(p, m, p->arg);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	usec = (long long)(t1.tv_sec - t0.tv_sec) * 1000000 +
+	    (t1.tv_nsec - t0.tv_nsec) / 1000;
+	if (ipc_typename != NULL)
+		name = ipc_typename(type);
+	if (name == NULL) {
+		snprintf(num, sizeof(num), "%u", (unsigned int)type);
+		name = num;
+	}
+	log_info("profile imsg type=%s from=%s len=%zu usec=%lld", name,
+	    p->name, len, usec);
+	return ret;
+}
 
 struct ipc_peer *
 ipc_peer_new(struct ev_loop *loop, int fd, int peer_id, const char *name,
@@ -324,7 +370,7 @@ ipc_recv_one(struct ipc_peer *p)
 	log_trace(TRACE_IMSG, "ipc: from=%s type=%u reqid=%u len=%u fd=%d",
 	    p->name, m.type, m.reqid, hdr.len, m.fd);
 	p->dispatching = 1;
-	if (p->handler(p, &m, p->arg) == -1) {
+	if (ipc_dispatch(p, &m) == -1) {
 		p->dispatching = 0;
 		log_warnx("ipc: peer=%s malformed payload type=%u, closing",
 		    p->name, m.type);

@@ -72,6 +72,12 @@ const char	*ipc_peer_name(const struct ipc_peer *);
 int		 ipc_send(struct ipc_peer *, uint32_t type, uint32_t reqid,
 		    int fd, const void *data, size_t len);
 size_t		 ipc_pending(const struct ipc_peer *);
+/*
+ * Names of message types for `profile imsg` lines (lib/log.h
+ * PROFILE_IMSG): a function returning NULL for an unnamed type. Set once
+ * per process; without it the number is logged.
+ */
+void		 ipc_set_typename(const char *(*)(uint32_t));
 
 /* Frame checks, exposed for unit tests: NULL if valid, else the reason. */
 const char	*ipc_check_frame(const struct ipc_rule *, size_t nrules,

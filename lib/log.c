@@ -1,5 +1,6 @@
 /*
- * log.c: stderr or syslog(LOG_MAIL) output, verbosity and trace masks.
+ * log.c: stderr or syslog(LOG_MAIL) output, verbosity, trace and profile
+ * masks.
  * Called by every role; openlog() happens in log_init() with LOG_NDELAY so
  * the syslog socket is open before a role chroots.
  * Never allocates: safe to call when memory is exhausted.
@@ -22,6 +23,7 @@ static const char *log_rolename = NULL;
 static int log_foreground = 1;
 static int log_verbose;
 static int log_tracemask;
+static int log_profilemask;	/* loop thread only: workers.c copies it */
 static pid_t log_pid;		/* cached: one syscall less per line */
 
 static const struct {
@@ -94,6 +96,18 @@ int
 log_gettrace(void)
 {
 	return log_tracemask;
+}
+
+void
+log_setprofile(int mask)
+{
+	log_profilemask = mask;
+}
+
+int
+log_getprofile(void)
+{
+	return log_profilemask;
 }
 
 /* Parse "smtp,queue,...": 0 on success, -1 on an unknown name. */

@@ -26,6 +26,16 @@ enum trace_flag {
 	TRACE_QUEUE	= 1 << 13,
 };
 
+/*
+ * Profiling switches (smtpctl profile/unprofile): PROFILE_IMSG, each IPC
+ * handler's duration (lib/ipc.c); PROFILE_QUEUE, each queue worker job's
+ * (queue/workers.c). Lines "profile imsg ..." / "profile queue ...".
+ */
+enum profile_flag {
+	PROFILE_IMSG	= 1 << 0,
+	PROFILE_QUEUE	= 1 << 1,
+};
+
 void	log_init(const char *progname, int foreground, int verbose);
 void	log_setrole(const char *role);
 const char *log_role(void);
@@ -33,6 +43,8 @@ void	log_setverbose(int verbose);
 int	log_getverbose(void);
 void	log_settrace(int mask);
 int	log_gettrace(void);
+void	log_setprofile(int mask);
+int	log_getprofile(void);
 int	log_trace_parse(const char *list, int *mask);
 const char *log_trace_names(void);
 

@@ -66,6 +66,7 @@ bounce_make(struct bounce *b)
 	j = xcalloc(1, sizeof(*j));
 	j->job.run = bounce_make_run;
 	j->job.done = bounce_make_done;
+	j->job.op = "bounce";
 	j->b = b;
 	j->cs = &q->cs;
 	j->spoolfd = q->spoolfd;

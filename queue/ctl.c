@@ -17,6 +17,8 @@
  *   pause/resume mda: local (MDA) envelopes are held by the scheduler
  *     while paused, new ones as they are committed; a resume releases
  *     them with their own next try, so what was due is delivered at once.
+ *   discover: envelope files the index does not know join the schedule
+ *     (ctl_discover.c).
  * Counts are of envelopes changed (ctl.md 7). The walk's total goes to
  * show stats as scheduler.envelope.
  * Never blocks the loop: every file is read and written in the pool.
@@ -74,7 +76,6 @@ RB_GENERATE(qctl_marks, qctl_mark, node, qctl_mark_cmp)
 
 static void	queue_ctl_next(struct queue *);
 static void	queue_ctl_run(struct queue *, struct qctl_req *);
-static void	queue_ctl_count(struct queue *, uint32_t, uint64_t);
 static int	queue_ctl_collect_cb(const struct index_entry *, void *);
 static int	queue_ctl_evpid_cmp(const void *, const void *);
 static void	queue_ctl_schedule(struct queue *, struct qctl_req *);
@@ -192,6 +193,9 @@ queue_ctl_run(struct queue *q, struct qctl_req *r)
 	case CTL_RESUME_MDA:
 		queue_ctl_mda(q, r);
 		break;
+	case CTL_DISCOVER:
+		queue_ctl_discover(q, r->reqid, &r->req);
+		break;
 	default:
 		queue_ctl_status(q, r->reqid, CTL_FAIL,
 		    "not a command of the queue process");
@@ -228,7 +232,8 @@ queue_ctl_status(struct queue *q, uint32_t reqid, enum ctl_status status,
 	queue_ctl_reply(q, reqid, &rep);
 }
 
-static void
+/* The frame of pause/resume envelope, schedule, remove, discover. */
+void
 queue_ctl_count(struct queue *q, uint32_t reqid, uint64_t n)
 {
 	struct ctl_reply rep;
@@ -508,6 +513,7 @@ queue_ctl_job(struct queue *q, struct qctl_req *r, uint64_t *evpids,
 	j->spoolfd = q->spoolfd;
 	j->reqid = r->reqid;
 	j->cmd = r->req.cmd;
+	j->job.op = j->cmd == CTL_REMOVE ? "ctl-remove" : "ctl-suspend";
 	j->evpids = evpids;
 	j->n = n;
 	j->count = count;
@@ -570,6 +576,13 @@ queue_ctl_job_done(struct workers_job *job)
 	queue_ctl_count(q, j->reqid, j->count);
 	free(j->evpids);
 	free(j);
+	queue_ctl_done(q);
+}
+
+/* A command's job is over: the next request may start. */
+void
+queue_ctl_done(struct queue *q)
+{
 	q->ctl->busy = 0;
 	queue_ctl_next(q);
 }

@@ -1,8 +1,9 @@
 /*
  * ctl.h: the queue role's smtpctl commands (smtpd/ctl_msg.h), shared by
  * queue/ctl.c (intake, the commands that change envelopes, pause mda,
- * the hooks the dispatcher calls) and queue/ctl_show.c (show queue, show
- * envelope, show message: streams under the control role's window).
+ * the hooks the dispatcher calls), queue/ctl_discover.c (discover) and
+ * queue/ctl_show.c (show queue, show envelope, show message: streams
+ * under the control role's window).
  * Loop thread only, except the worker jobs, which carry copies.
  */
 #ifndef QUEUE_CTL_H
@@ -72,13 +73,19 @@ void	 queue_ctl_peer_lost(struct queue *, enum proc_id);
 int	 queue_ctl_removing(struct queue *, uint64_t);
 void	 queue_ctl_added(struct queue *, uint64_t, int);
 int	 queue_ctl_mda_paused(struct queue *);
-/* ctl.c: for ctl_show.c */
+/* ctl.c: for ctl_show.c and ctl_discover.c */
 void	 queue_ctl_reply(struct queue *, uint32_t, const struct ctl_reply *);
 void	 queue_ctl_status(struct queue *, uint32_t, enum ctl_status,
 	    const char *);
+void	 queue_ctl_count(struct queue *, uint32_t, uint64_t);
+void	 queue_ctl_done(struct queue *);
 int	 queue_ctl_read(int, uint64_t, struct envelope *, char *, size_t);
 size_t	 queue_ctl_collect(struct queue *, enum ctl_id_kind, uint64_t, int,
 	    uint64_t **);
+
+/* ctl_discover.c (one command at a time: busy until it answers) */
+void	 queue_ctl_discover(struct queue *, uint32_t,
+	    const struct ctl_request *);
 
 /* ctl_show.c */
 void	 queue_ctl_show(struct queue *, uint32_t, const struct ctl_request *);

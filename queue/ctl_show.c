@@ -151,6 +151,7 @@ qshow_pump(struct qctl_stream *st)
 		mj = xcalloc(1, sizeof(*mj));
 		mj->job.run = qshow_msg_run;
 		mj->job.done = qshow_msg_done;
+		mj->job.op = "show-message";
 		mj->st = st;
 		mj->spoolfd = q->spoolfd;
 		st->job = 1;
@@ -169,6 +170,7 @@ qshow_pump(struct qctl_stream *st)
 	ej = xcalloc(1, sizeof(*ej));
 	ej->job.run = qshow_env_run;
 	ej->job.done = qshow_env_done;
+	ej->job.op = "show-envelope";
 	ej->st = st;
 	ej->spoolfd = q->spoolfd;
 	memcpy(ej->evpids, st->evpids + st->pos, k * sizeof(*ej->evpids));

@@ -157,6 +157,7 @@ dispatch_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 		j = xcalloc(1, sizeof(*j));
 		j->job.run = dispatch_read_run;
 		j->job.done = dispatch_read_done;
+		j->job.op = "read";
 		j->q = q;
 		j->spoolfd = q->spoolfd;
 		j->item = item;
@@ -380,6 +381,8 @@ dispatch_apply(struct queue *q, struct envelope *env,
 	j->act = sched_apply(&q->schedconf, &j->env, st, now, &warn);
 	j->kind = j->act == SCHED_ACT_UPDATE ? UPDATE_WRITE : UPDATE_REMOVE;
 	dispatch_report(q, j, warn, now);
+	j->job.op = j->kind == UPDATE_REMOVE ? "remove" :
+	    j->kind == UPDATE_REPORT ? "report" : "update";
 	workers_submit(q->pool, &j->job);
 }
 
@@ -434,6 +437,7 @@ queue_dispatch_drop(struct queue *q, const struct envelope *env,
 	j->act = SCHED_ACT_DISCARD;
 	j->kind = UPDATE_REMOVE;
 	j->reason = reason;
+	j->job.op = "remove";
 	workers_submit(q->pool, &j->job);
 }
 

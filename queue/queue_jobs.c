@@ -98,6 +98,7 @@ queue_job_walk(struct queue *q)
 	j = xcalloc(1, sizeof(*j));
 	j->job.run = queue_job_walk_run;
 	j->job.done = queue_job_walk_done;
+	j->job.op = "walk";
 	j->q = q;
 	j->spoolfd = q->spoolfd;
 	j->stop = workers_stopping(q->pool);
@@ -142,6 +143,7 @@ queue_job_create(struct queue *q, enum proc_id peer, uint32_t reqid,
 	j = xcalloc(1, sizeof(*j));
 	j->job.run = queue_job_create_run;
 	j->job.done = queue_job_create_done;
+	j->job.op = "create";
 	j->q = q;
 	j->cs = &q->cs;
 	j->peer = peer;
@@ -217,6 +219,7 @@ queue_job_commit(struct queue *q, struct txn *t, uint32_t reqid)
 	j = xcalloc(1, sizeof(*j));
 	j->job.run = queue_job_commit_run;
 	j->job.done = queue_job_commit_done;
+	j->job.op = "commit";
 	j->q = q;
 	j->cs = &q->cs;
 	j->peer = t->peer;
@@ -292,6 +295,7 @@ queue_job_discard(struct queue *q, uint32_t msgid, uint64_t session,
 	j = xcalloc(1, sizeof(*j));
 	j->job.run = queue_job_discard_run;
 	j->job.done = queue_job_discard_done;
+	j->job.op = "discard";
 	j->q = q;
 	j->cs = &q->cs;
 	j->msgid = msgid;
@@ -341,6 +345,7 @@ queue_job_purge(struct queue *q)
 	j = xcalloc(1, sizeof(*j));
 	j->job.run = queue_job_purge_run;
 	j->job.done = queue_job_purge_done;
+	j->job.op = "purge";
 	j->q = q;
 	j->cs = &q->cs;
 	j->stop = workers_stopping(q->pool);

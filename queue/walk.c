@@ -7,6 +7,8 @@
  * valid envelope (envelope_decode) with that very evpid. Anything else is
  * quarantined. Called by queue.c in a worker thread and by unit tests;
  * never aborts on what it reads, never deletes under queue/.
+ * walk_discover() (smtpctl discover) runs the envelope checks on one
+ * message of the running queue, leaving what is not an envelope alone.
  */
 #include <sys/types.h>
 #include <sys/stat.h>
@@ -58,6 +60,9 @@ static int	walk_envelope(struct walk *, int, const char *, uint32_t,
 		    uint64_t, const char *);
 static void	walk_quarantine(struct walk *, int, const char *, uint32_t,
 		    const char *, const char *, const char *);
+static int	walk_known(const uint64_t *, size_t, uint64_t);
+static int	walk_discover_one(struct walk *, int, const char *,
+		    uint32_t, uint64_t, const char *);
 
 static int
 walk_stopped(struct walk *w)
@@ -382,4 +387,93 @@ walk_message(struct walk *w, int bfd, const char *name, uint32_t msgid,
 		    msgid, where);
 		w->st->errors++;
 	}
+}
+
+/* ------------------------------------------------------------ discover */
+
+/* Is evpid in the sorted array? */
+static int
+walk_known(const uint64_t *v, size_t n, uint64_t evpid)
+{
+	size_t lo = 0, hi = n, mid;
+
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (v[mid] == evpid)
+			return 1;
+		if (v[mid] < evpid)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return 0;
+}
+
+/* One envelope file of a live message, if it is still there. */
+static int
+walk_discover_one(struct walk *w, int mfd, const char *name, uint32_t msgid,
+    uint64_t evpid, const char *where)
+{
+	char ewhere[SPOOLFS_PATH_MAX], lname[WALK_NAME_LOG];
+	struct stat sb;
+
+	if (fstatat(mfd, name, &sb, AT_SYMLINK_NOFOLLOW) == -1)
+		return 0;	/* gone meanwhile, or never there */
+	(void)spoolfs_path(ewhere, sizeof(ewhere), "%s/%s", where,
+	    spoolfs_logname(name, lname, sizeof(lname)));
+	return walk_envelope(w, mfd, name, msgid, evpid, ewhere);
+}
+
+int
+walk_discover(int spoolfd, uint32_t msgid, uint64_t evpid,
+    const uint64_t *known, size_t nknown, struct index *idx,
+    struct walk_stats *st)
+{
+	char where[SPOOLFS_PATH_MAX], name[IDS_EVPID_SIZE];
+	struct dirent *de;
+	struct stat sb;
+	struct walk w;
+	DIR *dir;
+	uint64_t id;
+	int fd, saved;
+
+	memset(st, 0, sizeof(*st));
+	memset(&w, 0, sizeof(w));
+	w.spoolfd = spoolfd;
+	w.idx = idx;
+	w.st = st;
+	snprintf(where, sizeof(where), SPOOL_QUEUE "/%02x/%08x",
+	    COMMIT_BUCKET(msgid), msgid);
+	if ((fd = openat(spoolfd, where, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+	    O_CLOEXEC)) == -1)
+		return -1;
+	if (fstatat(fd, COMMIT_MESSAGE, &sb, AT_SYMLINK_NOFOLLOW) == -1 ||
+	    !S_ISREG(sb.st_mode)) {
+		close(fd);
+		errno = ENOENT;
+		return -1;
+	}
+	w.buf = xmalloc(ENVELOPE_ENCODED_MAX);
+	if (evpid != 0) {
+		if (ids_evpid_msgid(evpid) == msgid &&
+		    !walk_known(known, nknown, evpid))
+			walk_discover_one(&w, fd, ids_evpid_fmt(evpid, name),
+			    msgid, evpid, where);
+		close(fd);
+	} else if ((dir = fdopendir(fd)) == NULL) {
+		saved = errno;
+		close(fd);
+		free(w.buf);
+		errno = saved;
+		return -1;
+	} else {
+		while ((de = readdir(dir)) != NULL)
+			if (walk_evpid_name(de->d_name, &id) &&
+			    !walk_known(known, nknown, id))
+				walk_discover_one(&w, fd, de->d_name, msgid,
+				    id, where);
+		closedir(dir);
+	}
+	free(w.buf);
+	return 0;
 }

@@ -10,6 +10,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "lib/log.h"
 #include "lib/xmalloc.h"
@@ -30,12 +31,22 @@ struct workers {
 
 static void	*workers_main(void *);
 static void	 workers_async_cb(struct ev_loop *, ev_async *, int);
+static long long workers_usec(const struct timespec *,
+		    const struct timespec *);
+
+static long long
+workers_usec(const struct timespec *from, const struct timespec *to)
+{
+	return (long long)(to->tv_sec - from->tv_sec) * 1000000 +
+	    (to->tv_nsec - from->tv_nsec) / 1000;
+}
 
 static void *
 workers_main(void *arg)
 {
 	struct workers *w = arg;
 	struct workers_job *job;
+	struct timespec t0, t1;
 
 	pthread_mutex_lock(&w->lock);
 	for (;;) {
@@ -49,7 +60,14 @@ workers_main(void *arg)
 		job->next = NULL;
 		pthread_mutex_unlock(&w->lock);
 
-		job->run(job);
+		if (job->profile) {
+			clock_gettime(CLOCK_MONOTONIC, &t0);
+			job->run(job);
+			clock_gettime(CLOCK_MONOTONIC, &t1);
+			job->wait_usec = workers_usec(&job->queued, &t0);
+			job->run_usec = workers_usec(&t0, &t1);
+		} else
+			job->run(job);
 
 		pthread_mutex_lock(&w->lock);
 		*w->done_tail = job;
@@ -80,6 +98,10 @@ workers_async_cb(struct ev_loop *loop, ev_async *a, int revents)
 		next = job->next;
 		job->next = NULL;
 		w->busy--;
+		if (job->profile)
+			log_info("profile queue op=%s usec=%lld wait=%lld",
+			    job->op != NULL ? job->op : "job", job->run_usec,
+			    job->wait_usec);
 		job->done(job);		/* may free the job */
 	}
 }
@@ -125,6 +147,9 @@ workers_submit(struct workers *w, struct workers_job *job)
 {
 	job->next = NULL;
 	w->busy++;
+	/* the loop thread reads the mask; the job carries it to the worker */
+	if ((job->profile = (log_getprofile() & PROFILE_QUEUE) != 0))
+		clock_gettime(CLOCK_MONOTONIC, &job->queued);
 	pthread_mutex_lock(&w->lock);
 	*w->todo_tail = job;
 	w->todo_tail = &job->next;

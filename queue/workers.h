@@ -6,12 +6,17 @@
  * loop thread through an ev_async). Between submit and done the loop
  * must not touch the job; run must not touch anything but the job and
  * what it points to that no one else writes.
+ * With PROFILE_QUEUE on (smtpctl profile queue) when a job is submitted,
+ * its times are logged before its done callback:
+ *	profile queue op=OP usec=RUN wait=QUEUED
+ * (microseconds in the worker, and waiting for one).
  */
 #ifndef QUEUE_WORKERS_H
 #define QUEUE_WORKERS_H
 
 #include <stdatomic.h>
 #include <stddef.h>
+#include <time.h>
 
 #include <ev.h>
 
@@ -21,6 +26,11 @@ struct workers_job {
 	struct workers_job	*next;		/* the pool's */
 	void			(*run)(struct workers_job *);	/* worker */
 	void			(*done)(struct workers_job *);	/* loop */
+	const char		*op;		/* static name, for profile */
+	/* the pool's: `smtpctl profile queue` timing */
+	int			 profile;
+	struct timespec		 queued;
+	long long		 wait_usec, run_usec;
 };
 
 struct workers;

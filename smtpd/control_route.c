@@ -40,6 +40,7 @@ control_owner(enum ctl_cmd cmd)
 	case CTL_REMOVE:
 	case CTL_PAUSE_MDA:
 	case CTL_RESUME_MDA:
+	case CTL_DISCOVER:
 		return PROC_QUEUE;
 	case CTL_PAUSE_SMTP:
 	case CTL_RESUME_SMTP:
@@ -51,6 +52,8 @@ control_owner(enum ctl_cmd cmd)
 	case CTL_LOG_BRIEF:
 	case CTL_TRACE:
 	case CTL_UNTRACE:
+	case CTL_PROFILE:
+	case CTL_UNPROFILE:
 		return PROC_PARENT;
 	case CTL_SHOW_STATS:
 	case CTL_SHOW_STATUS:

@@ -134,6 +134,10 @@ static const struct {
 	[CTL_RESUME_ROUTE] = { "resume route", K(CTL_ID_NONE), ARG_ANY, 1 },
 	[CTL_SMTP_SESSION] = { "smtp session", K(CTL_ID_NONE), ARG_NONE, 0 },
 	[CTL_MONITOR] = { "monitor", K(CTL_ID_NONE), ARG_NONE, 0 },
+	[CTL_DISCOVER] = { "discover", K(CTL_ID_MSGID) | K(CTL_ID_EVPID),
+	    ARG_NONE, 1 },
+	[CTL_PROFILE] = { "profile", K(CTL_ID_NONE), ARG_NEEDED, 1 },
+	[CTL_UNPROFILE] = { "unprofile", K(CTL_ID_NONE), ARG_NEEDED, 1 },
 };
 #undef K
 
@@ -157,6 +161,14 @@ static const struct {
 			TRACE_TRANSFER | TRACE_BOUNCE | TRACE_SCHEDULER |
 			TRACE_LOOKUP | TRACE_STAT | TRACE_RULES | TRACE_MPROC |
 			TRACE_EXPAND | TRACE_TABLES | TRACE_QUEUE },
+};
+
+static const struct {
+	const char	*word;
+	int		 flags;
+} ctl_profile_words[] = {
+	{ "imsg",	PROFILE_IMSG },
+	{ "queue",	PROFILE_QUEUE },
 };
 
 static int	ctl_text_ok(const char *, size_t);
@@ -429,6 +441,20 @@ ctl_trace_word(const char *word, int *mask)
 	    i++)
 		if (strcmp(word, ctl_trace_words[i].word) == 0) {
 			*mask |= ctl_trace_words[i].flags;
+			return 0;
+		}
+	return -1;
+}
+
+int
+ctl_profile_word(const char *word, int *mask)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(ctl_profile_words) /
+	    sizeof(ctl_profile_words[0]); i++)
+		if (strcmp(word, ctl_profile_words[i].word) == 0) {
+			*mask |= ctl_profile_words[i].flags;
 			return 0;
 		}
 	return -1;

@@ -29,10 +29,13 @@
  *   an error (status != CTL_OK): one frame, last set, text = the reason
  *     ("" allowed). CTL_DENIED -> "permission denied"; CTL_UNAVAILABLE
  *     text "not available: ..."; CTL_NOTFOUND for show envelope/message.
- *   simple commands (log, trace, pause/resume mda|mta|smtp, update
- *     table): one frame, CTL_OK, last set, text "".
+ *   simple commands (log, trace, profile, pause/resume mda|mta|smtp,
+ *     update table): one frame, CTL_OK, last set, text "".
  *   pause/resume envelope, schedule, remove: one frame, CTL_OK, last set,
  *     count = envelopes changed (already paused ones are not counted...).
+ *   discover: one frame, CTL_OK, last set, count = envelopes found in
+ *     the message's directory that were not in the queue's index and
+ *     were added to the schedule (0 for an unknown message).
  *   show queue: one frame per envelope (last 0, data = the envelope,
  *     envelope_encode(), with runstate and delay set), then an empty
  *     frame with last set and count = the number sent. Empty queue: only
@@ -102,7 +105,10 @@ enum ctl_cmd {
 	CTL_RESUME_ROUTE,
 	CTL_SMTP_SESSION,	/* sendmail: a connected local session fd */
 	CTL_MONITOR,		/* monitor: the counters of ctl.md 6.3 */
-	CTL_CMD_MAX = CTL_MONITOR
+	CTL_DISCOVER,		/* id: evpid or msgid */
+	CTL_PROFILE,		/* arg: profiling subsystem word */
+	CTL_UNPROFILE,
+	CTL_CMD_MAX = CTL_UNPROFILE
 };
 
 enum ctl_id_kind {
@@ -168,11 +174,12 @@ struct ctl_stat {
 /*
  * Log settings (IMSG_CTL_LOG, parent -> every role and the control role):
  * the whole state, not a change. verbose: log_setverbose(); trace: the
- * mask of lib/log.h TRACE_* flags.
+ * mask of lib/log.h TRACE_* flags; profile: of its PROFILE_* flags.
  */
 struct ctl_log {
 	uint32_t		 verbose;
 	uint32_t		 trace;
+	uint32_t		 profile;
 };
 
 int	 ctl_request_encode(const struct ctl_request *, uint8_t **, size_t *);
@@ -190,5 +197,10 @@ void	 ctl_reply_text(struct ctl_reply *, const char *, ...)
  * into *mask; -1 if it is not one.
  */
 int	 ctl_trace_word(const char *, int *);
+/*
+ * A profile keyword (smtpctl(8): imsg, queue) to lib/log.h PROFILE_*
+ * bits, ORed into *mask; -1 if it is not one.
+ */
+int	 ctl_profile_word(const char *, int *);
 
 #endif

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "lib/ipc.h"
 #include "lib/log.h"
 #include "lib/xmalloc.h"
 #include "smtpd/config.h"
@@ -86,6 +87,7 @@ main(int argc, char *argv[])
 		exit(1);
 	}
 	log_init("smtpd", opts.foreground || check, opts.verbose);
+	ipc_set_typename(imsg_name);
 	log_settrace(opts.trace);
 	if (opts.trace)
 		log_setverbose(1);

@@ -10,6 +10,8 @@
 #ifndef SMTPD_PROC_H
 #define SMTPD_PROC_H
 
+#include <stdint.h>
+
 enum proc_id {
 	PROC_PARENT,
 	PROC_SMTP,
@@ -113,5 +115,8 @@ enum imsg_type {
 };
 
 #define PING_MAX		256
+
+/* "QUEUE_COMMIT" for IMSG_QUEUE_COMMIT; NULL for a number with no name. */
+const char	*imsg_name(uint32_t);
 
 #endif

@@ -35,7 +35,10 @@ static const struct role_ops *role_table[PROC_COUNT] = {
 static const struct ipc_rule role_common_rules[] = {
 	{ IMSG_PING, PROC_ALL, 0, PING_MAX, IPC_FD_NONE },
 	{ IMSG_PONG, PROC_ALL, 0, PING_MAX, IPC_FD_NONE },
-	/* smtpctl log verbose|brief, trace|untrace: every process switches */
+	/*
+	 * smtpctl log verbose|brief, trace|untrace, profile|unprofile: every
+	 * process switches
+	 */
 	{ IMSG_CTL_LOG, PROC_BIT(PROC_PARENT), sizeof(struct ctl_log),
 	    sizeof(struct ctl_log), IPC_FD_NONE },
 };
@@ -172,8 +175,10 @@ role_dispatch(struct ipc_peer *peer, struct ipc_msg *m, void *arg)
 		memcpy(&cl, m->data, sizeof(cl));
 		log_setverbose((int)cl.verbose);
 		log_settrace((int)cl.trace);
-		log_debug("role=%s event=log verbose=%u trace=0x%x",
-		    proc_name(r->ops->id), cl.verbose, cl.trace);
+		log_setprofile((int)cl.profile);
+		log_debug("role=%s event=log verbose=%u trace=0x%x "
+		    "profile=0x%x", proc_name(r->ops->id), cl.verbose,
+		    cl.trace, cl.profile);
 		return 0;
 	}
 	if (r->ops->dispatch == NULL) {

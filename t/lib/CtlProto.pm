@@ -25,7 +25,8 @@ our %CMD = (
 	resume_smtp => 15, update_table => 16, log_verbose => 17,
 	log_brief => 18, trace => 19, untrace => 20, show_hosts => 21,
 	show_hoststats => 22, show_relays => 23, show_routes => 24,
-	resume_route => 25, smtp_session => 26, monitor => 27,
+	resume_route => 25, smtp_session => 26, monitor => 27, discover => 28,
+	profile => 29, unprofile => 30,
 );
 our %ID = (none => 0, msgid => 1, evpid => 2, all => 3);
 our %STATUS = (0 => 'ok', 1 => 'fail', 2 => 'denied', 3 => 'unavailable',

@@ -5,8 +5,8 @@
  * Round trips of every command and of replies at their limits, what the
  * encoder must refuse, decoding of truncated, forged, flipped and random
  * bytes (-1 and a zeroed struct, never a crash), authorisation per
- * command, trace words. With CTL_SEED_DIR set it also writes the fuzz
- * seed corpus (t/fuzz/corpus/ctl_msg_fuzz/) there.
+ * command, trace and profile words. With CTL_SEED_DIR set it also writes
+ * the fuzz seed corpus (t/fuzz/corpus/ctl_msg_fuzz/) there.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -163,6 +163,12 @@ test_req_roundtrip(void **state)
 		{ CTL_RESUME_ROUTE, CTL_ID_NONE, 0, "1f" },
 		{ CTL_SMTP_SESSION, CTL_ID_NONE, 0, "" },
 		{ CTL_MONITOR, CTL_ID_NONE, 0, "" },
+		{ CTL_DISCOVER, CTL_ID_EVPID, 0x1a2b3c4d9e8f7a6bULL, "" },
+		{ CTL_DISCOVER, CTL_ID_MSGID, 0x1a2b3c4d, "" },
+		{ CTL_PROFILE, CTL_ID_NONE, 0, "imsg" },
+		{ CTL_UNPROFILE, CTL_ID_NONE, 0, "queue" },
+		/* the word is the parent's to check, like trace's */
+		{ CTL_PROFILE, CTL_ID_NONE, 0, "bogus" },
 	};
 	struct ctl_request q;
 	size_t i;
@@ -223,6 +229,15 @@ test_req_encode_refuses(void **state)
 	REFUSE(CTL_UPDATE_TABLE, CTL_ID_NONE, 0, "a\nb");
 	REFUSE(CTL_UPDATE_TABLE, CTL_ID_NONE, 0, "tab\there");
 	REFUSE(CTL_UPDATE_TABLE, CTL_ID_NONE, 0, "del\x7f");
+	REFUSE(CTL_DISCOVER, CTL_ID_NONE, 0, "");
+	REFUSE(CTL_DISCOVER, CTL_ID_ALL, 0, "");
+	REFUSE(CTL_DISCOVER, CTL_ID_MSGID, 0, "");
+	REFUSE(CTL_DISCOVER, CTL_ID_EVPID, 0x1a2b3c4d00000000ULL, "");
+	REFUSE(CTL_DISCOVER, CTL_ID_MSGID, 0x1a2b3c4d, "x");
+	REFUSE(CTL_PROFILE, CTL_ID_NONE, 0, "");
+	REFUSE(CTL_UNPROFILE, CTL_ID_NONE, 0, "");
+	REFUSE(CTL_PROFILE, CTL_ID_MSGID, 1, "imsg");
+	REFUSE(CTL_UNPROFILE, CTL_ID_NONE, 0, "im\tsg");
 #undef REFUSE
 	req_make(&q, CTL_SHOW_QUEUE, (enum ctl_id_kind)4, 0, "");
 	assert_int_equal(ctl_request_encode(&q, &buf, &len), -1);
@@ -495,6 +510,10 @@ test_policy(void **state)
 	assert_int_equal(ctl_cmd_needs_root(CTL_CMD_MAX + 1), 1);
 	assert_string_equal(ctl_cmd_name(0), "unknown");
 	assert_string_equal(ctl_cmd_name(CTL_REMOVE), "remove");
+	assert_string_equal(ctl_cmd_name(CTL_DISCOVER), "discover");
+	assert_string_equal(ctl_cmd_name(CTL_PROFILE), "profile");
+	assert_string_equal(ctl_cmd_name(CTL_UNPROFILE), "unprofile");
+	assert_int_equal(CTL_CMD_MAX, CTL_UNPROFILE);
 
 	mask = 0;
 	assert_int_equal(ctl_trace_word("mta", &mask), 0);
@@ -509,6 +528,18 @@ test_policy(void **state)
 	assert_int_equal(ctl_trace_word("transfer", &mask), -1);
 	assert_int_equal(ctl_trace_word("", &mask), -1);
 	assert_int_equal(ctl_trace_word("SMTP", &mask), -1);
+	assert_int_equal(mask, 0);
+
+	/* smtpctl(8) profile: imsg and queue only */
+	assert_int_equal(ctl_profile_word("imsg", &mask), 0);
+	assert_int_equal(mask, PROFILE_IMSG);
+	assert_int_equal(ctl_profile_word("queue", &mask), 0);
+	assert_int_equal(mask, PROFILE_IMSG | PROFILE_QUEUE);
+	mask = 0;
+	assert_int_equal(ctl_profile_word("all", &mask), -1);
+	assert_int_equal(ctl_profile_word("", &mask), -1);
+	assert_int_equal(ctl_profile_word("IMSG", &mask), -1);
+	assert_int_equal(ctl_profile_word("smtp", &mask), -1);
 	assert_int_equal(mask, 0);
 }
 
@@ -596,7 +627,7 @@ static void
 test_write_seeds(void **state)
 {
 	static const uint8_t bytes[] = { 0, 1, 0xff, '\r', '\n', 'm' };
-	struct ctl_request q[8];
+	struct ctl_request q[8], more[2];
 	struct ctl_reply r[6];
 	const char *dir;
 	char path[4096];
@@ -636,13 +667,19 @@ test_write_seeds(void **state)
 	    "yet");
 	r[5].last = 1;
 	r[5].count = 2;
-	for (i = 0; i < 8 + 6; i++) {
+	req_make(&more[0], CTL_DISCOVER, CTL_ID_EVPID, 0x1a2b3c4d9e8f7a6bULL,
+	    "");
+	req_make(&more[1], CTL_PROFILE, CTL_ID_NONE, 0, "imsg");
+	for (i = 0; i < 8 + 6 + 2; i++) {
 		if (i < 8)
 			assert_int_equal(ctl_request_encode(&q[i], &buf, &len),
 			    0);
-		else
+		else if (i < 8 + 6)
 			assert_int_equal(ctl_reply_encode(&r[i - 8], &buf,
 			    &len), 0);
+		else
+			assert_int_equal(ctl_request_encode(&more[i - 14],
+			    &buf, &len), 0);
 		snprintf(path, sizeof(path), "%s/seed-%02zu", dir, n++);
 		assert_non_null(fp = fopen(path, "wb"));
 		assert_int_equal(fwrite(buf, 1, len, fp), len);
