@@ -133,7 +133,8 @@ spfwalk_parse_term(const char *s, size_t n, struct spfwalk_term *t)
 	t->cidr4 = t->cidr6 = -1;
 	t->qual = '+';
 	spfwalk_parse_printable(s, n, t->text, sizeof(t->text));
-	if (n > 0 && strchr("+-~?", s[0]) != NULL) {
+	/* Not strchr(): it finds a NUL, and "\0all" would be "all". */
+	if (n > 0 && memchr("+-~?", s[0], 4) != NULL) {
 		t->qual = s[0];
 		explicit = 1;
 		s++;
@@ -336,6 +337,8 @@ spfwalk_parse_domain(const char *s, size_t n, char out[SPFWALK_NAME_MAX + 1])
 			return -1;
 		out[i] = (char)tolower((unsigned char)s[i]);
 	}
+	if (label == 0)
+		return -1;	/* "x..": an empty last label */
 	out[n] = '\0';
 	return 0;
 }

@@ -207,6 +207,8 @@ test_domain(void **state)
 	assert_int_equal(spfwalk_parse_domain(".", 1, out), -1);
 	assert_int_equal(spfwalk_parse_domain("", 0, out), -1);
 	assert_int_equal(spfwalk_parse_domain("a..b", 4, out), -1);
+	/* one final dot is dropped; an empty label before it is not a name */
+	assert_int_equal(spfwalk_parse_domain("x..", 3, out), -1);
 	assert_int_equal(spfwalk_parse_domain(".a", 2, out), -1);
 	assert_int_equal(spfwalk_parse_domain("a b", 3, out), -1);
 	assert_int_equal(spfwalk_parse_domain("a\0b", 3, out), -1);
