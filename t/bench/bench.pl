@@ -1,9 +1,9 @@
 #!/usr/bin/perl
-# bench.pl: `make bench`, a benchmark and never a test. Three kinds of
+# bench.pl: `make bench`, a benchmark and never a test. Four kinds of
 # run (BENCH_MODES), each ours against another server in the same run,
-# driven by Postfix's smtp-source with 5000 messages (BENCH_MESSAGES) per
-# run, one message per connection (smtp-source's default), for each
-# message size and session count:
+# driven by Postfix's smtp-source (tls: by t/bench/tls-source.py) with
+# 5000 messages (BENCH_MESSAGES) per run, one message per connection
+# (smtp-source's default), for each message size and session count:
 #
 #   commit        accept-and-commit over SMTP on loopback: our smtpd
 #                 (mail routed to a relay action, so nothing is
@@ -19,6 +19,19 @@
 #                 private Dovecot's LMTP server (mail_location maildir).
 #                 Same clock as smtp-maildir, which stays valid whether
 #                 an LMTP server replies before or after it delivers.
+#   tls           STARTTLS sessions per second: the commit rows' servers
+#                 (nothing delivered) with STARTTLS offered, our
+#                 `listen ... tls pki localhost` against Postfix with
+#                 smtpd_tls_security_level = may, the same test
+#                 certificate (made at run time with certtool, see
+#                 t/lib/TlsCert.pm). smtp-source has no TLS, so the load
+#                 is t/bench/tls-source.py (Python smtplib + OpenSSL):
+#                 every session EHLO, STARTTLS, a full handshake, EHLO,
+#                 MAIL, RCPT, DATA, QUIT. Only 1 KB x 20 sessions by
+#                 default (BENCH_TLS_SIZES, BENCH_TLS_SESSIONS). After
+#                 each run one `openssl s_client -starttls smtp` session
+#                 (outside the measurement) shows what the server chose
+#                 (version, cipher, signature, key exchange group).
 #
 # The end-to-end recipient is the unprivileged user BENCH_USER (default
 # smtpbench, created like t/lib/users.sh does); every server delivers as
@@ -35,7 +48,12 @@
 #   BENCH_MESSAGES=5000        messages per run
 #   BENCH_SIZES="1024 102400"  message sizes in bytes (smtp-source -l)
 #   BENCH_SESSIONS="1 20"      parallel sessions (smtp-source -s)
-#   BENCH_MODES="commit smtp-maildir lmtp-maildir"
+#   BENCH_MODES="commit smtp-maildir lmtp-maildir tls"
+#   BENCH_TLS_SIZES=1024       message sizes of the tls rows
+#   BENCH_TLS_SESSIONS=20      parallel sessions of the tls rows
+#   BENCH_TLS_CIPHERS=STR      our smtpd's `smtp ciphers` (a GnuTLS priority
+#                              string) in the tls rows; default: none, the
+#                              built-in priority
 #   BENCH_SERVERS="smtpd postfix dovecot"   which servers run at all
 #   BENCH_USER=smtpbench       the end-to-end recipient (a system user)
 #   BENCH_TIMEOUT=180          seconds before one run is abandoned
@@ -102,7 +120,10 @@ my $MESSAGES	= $ENV{BENCH_MESSAGES} // 5000;
 my @SIZES	= split ' ', ($ENV{BENCH_SIZES} // '1024 102400');
 my @SESSIONS	= split ' ', ($ENV{BENCH_SESSIONS} // '1 20');
 my @SERVERS	= split ' ', ($ENV{BENCH_SERVERS} // 'smtpd postfix dovecot');
-my @MODES	= split ' ', ($ENV{BENCH_MODES} // 'commit smtp-maildir lmtp-maildir');
+my @MODES	= split ' ', ($ENV{BENCH_MODES} // 'commit smtp-maildir lmtp-maildir tls');
+my @TLS_SIZES	= split ' ', ($ENV{BENCH_TLS_SIZES} // '1024');
+my @TLS_SESSIONS = split ' ', ($ENV{BENCH_TLS_SESSIONS} // '20');
+my $TLS_CIPHERS	= $ENV{BENCH_TLS_CIPHERS} // '';
 my $TIMEOUT	= $ENV{BENCH_TIMEOUT} // 180;
 my $KEEP	= $ENV{BENCH_KEEP} // 0;
 my $RCPT	= 'root@bench.example';
@@ -122,10 +143,12 @@ my %MODE = (
 	    title => 'end to end, SMTP to Maildir/new: smtpd (maildir action) vs Postfix (local(8) to Maildir)' },
 	'lmtp-maildir' => { other => 'dovecot', e2e => 1, lmtp => 1,
 	    title => 'end to end, LMTP (UNIX socket) to Maildir/new: smtpd (lmtp listener, maildir action) vs Dovecot lmtp' },
+	'tls' => { other => 'postfix', tls => 1,
+	    title => 'STARTTLS sessions (one 1 KB message each, nothing delivered): smtpd (listen ... tls) vs Postfix smtpd (tls_security_level may)' },
 );
 my %SERVER_ON = map { $_ => 1 } @SERVERS;
 for my $m (@MODES) {
-	die "bench: unknown mode $m (commit, smtp-maildir, lmtp-maildir)\n" unless $MODE{$m};
+	die "bench: unknown mode $m (commit, smtp-maildir, lmtp-maildir, tls)\n" unless $MODE{$m};
 }
 sub wants { my ($server, $mode) = @_; return $SERVER_ON{$server} && grep { $_ eq $mode } @MODES }
 my $E2E = grep { $MODE{$_}{e2e} } @MODES;
@@ -137,12 +160,25 @@ my $SMTP_SOURCE = find_prog('smtp-source')
     // die "bench: smtp-source not found (Debian package postfix)\n";
 my $POSTFIX = find_prog('postfix');
 die "bench: postfix not found (Debian package postfix)\n"
-    if !$POSTFIX && (wants('postfix', 'commit') || wants('postfix', 'smtp-maildir'));
+    if !$POSTFIX && (wants('postfix', 'commit') || wants('postfix', 'smtp-maildir') ||
+    wants('postfix', 'tls'));
 my $DOVECOT = find_prog('dovecot');
 die "bench: dovecot not found (Debian package dovecot-lmtpd)\n"
     if wants('dovecot', 'lmtp-maildir') && !($DOVECOT && -x '/usr/lib/dovecot/lmtp');
 die "bench: getpwnam(root) fails: the recipient must be a real user\n"
     unless defined getpwnam('root');
+# The tls rows: the client (run by the real python3 binary, so that a
+# wrapper such as a pyenv shim is not timed), certtool for the test
+# certificate, openssl for the probe of what each server negotiates.
+my ($PYTHON, $OPENSSL, $CERTS);
+my $TLS_SOURCE = "$SRC/t/bench/tls-source.py";
+if (grep { $_ eq 'tls' } @MODES) {
+	my $py = find_prog('python3') // die "bench: python3 not found (tls rows)\n";
+	($PYTHON = scalar cmd_out($py, '-c', 'import ssl, sys; print(sys.executable)')) =~ s/\s+\z//;
+	die "bench: $py has no ssl module (tls rows): $PYTHON\n" unless -x $PYTHON;
+	find_prog('certtool') // die "bench: certtool not found (Debian package gnutls-bin; tls rows)\n";
+	$OPENSSL = find_prog('openssl');
+}
 if ($E2E) {
 	system('sh', "$SRC/t/lib/users.sh", $USER) == 0
 	    or die "bench: cannot create the user $USER (t/lib/users.sh)\n";
@@ -440,6 +476,48 @@ sub settle {
 	sleep 0.5;
 }
 
+# What a server negotiates with OpenSSL's client (the library under
+# tls-source.py): one `openssl s_client -starttls smtp` session, EHLO,
+# STARTTLS, the handshake, QUIT, made after the measured run. Returns a
+# one-line summary, or why there is none. OpenSSL's client sends one key
+# share (X25519); a server that prefers another group the client also
+# offers answers with a HelloRetryRequest (-msg shows a second
+# ClientHello): one more round trip, and that group's work on both sides.
+sub tls_probe {
+	my ($port) = @_;
+	return 'no openssl to probe with' unless $OPENSSL;
+	my $in = "$TMP/tls-probe.in";
+	spit($in, "QUIT\n") unless -f $in;
+	my $outf = "$TMP/tls-probe.$port";
+	my $pid = fork() // die "bench: fork: $!\n";
+	if ($pid == 0) {
+		open(STDIN, '<', $in);
+		open(STDOUT, '>', $outf);
+		open(STDERR, '>&', \*STDOUT);
+		exec($OPENSSL, 's_client', '-brief', '-msg', '-ign_eof', '-crlf', '-starttls', 'smtp',
+		    '-noservername', '-CAfile', $CERTS->ca, '-connect', "127.0.0.1:$port")
+		    or _exit(127);
+	}
+	push @LIVE_PIDS, $pid;
+	my $deadline = time + 10;
+	sleep 0.02 while waitpid($pid, WNOHANG) == 0 && time < $deadline;
+	stop_pids(1, $pid) if alive($pid);
+	waitpid($pid, 0);
+	@LIVE_PIDS = grep { $_ != $pid } @LIVE_PIDS;
+	my $o = slurp($outf) // '';
+	my %f;
+	$f{$1} = $2 while $o =~ /^(Protocol version|Ciphersuite|Signature type|Hash used|Server Temp Key|Verification): (.*?)\s*$/mg;
+	return "openssl s_client failed: " . join(' | ', grep { defined } (split /\n/, $o)[0 .. 2])
+	    unless $f{'Protocol version'};
+	(my $kx = $f{'Server Temp Key'} // '?') =~ s/^ECDH, //;
+	$kx =~ s/, (\d+) bits$/ ($1 bits)/;
+	my $hellos = () = $o =~ /^>>> .*, ClientHello\s*$/mg;
+	return sprintf "%s %s, signature %s %s, key exchange %s%s, verification %s%s",
+	    $f{'Protocol version'}, $f{Ciphersuite} // '?', $f{'Signature type'} // '?',
+	    $f{'Hash used'} // '?', $kx, $hellos > 1 ? ' after a HelloRetryRequest' : '',
+	    $f{Verification} // '?', $o =~ /^221 /m ? '' : ' (no 221 to QUIT)';
+}
+
 # ---------------------------------------------------------------- the load
 # Runs smtp-source under a small timing wrapper (a fork of this script
 # that waits for it, blocking, so the wall time is exact) while this
@@ -449,11 +527,15 @@ sub settle {
 # on after smtp-source exits until every message is a file in those dirs
 # (new/ and cur/ of the Maildir). Returns { wall, client_cpu, rc, out,
 # hwm, rss, busy, timed_out } and, end to end, { delivered, e2e }.
+# With tls => 1 the client is tls-source.py (STARTTLS), same arguments.
 sub drive {
 	my ($root, $target, $size, $sessions, $tag, %o) = @_;
 	my $res = "$TMP/$tag.drive";
 	my $outf = "$TMP/$tag.smtp-source";
-	my @cmd = ($SMTP_SOURCE, ($o{lmtp} ? '-L' : ()), '-s', $sessions,
+	my @cmd = $o{tls} ? ($PYTHON, $TLS_SOURCE, '-s', $sessions, '-m', $MESSAGES,
+	    '-l', $size, '-t', $o{rcpt} // $RCPT, '-f', $SENDER, '--ca', $CERTS->ca,
+	    $target)
+	    : ($SMTP_SOURCE, ($o{lmtp} ? '-L' : ()), '-s', $sessions,
 	    '-m', $MESSAGES, '-l', $size, '-t', $o{rcpt} // $RCPT, '-f', $SENDER,
 	    $target);
 	my $w = fork() // die "bench: fork: $!\n";
@@ -529,7 +611,8 @@ sub drive {
 	my ($wall, $ccpu, $rc, $t0) = split ' ', (slurp($res) // "0 0 -1 0");
 	my $out = slurp($outf) // '';
 	my %d = (wall => $wall, client_cpu => $ccpu, rc => $rc, out => $out,
-	    hwm => $hwm, rss => $rss, timed_out => $timed_out, busy => $busy);
+	    hwm => $hwm, rss => $rss, timed_out => $timed_out, busy => $busy,
+	    tls => $o{tls});
 	if ($o{maildir}) {
 		my ($n, $last) = maildir_last(@{ $o{maildir} });
 		$d{delivered} = $n;
@@ -586,6 +669,8 @@ sub smtpd_log_problems {
 			$ok = 1 if $e eq 'lmtp-result' &&
 			    $l =~ /\brcpts=(\d+) delivered=\1 returned=0 kept=0\b/;
 			$ok = 1 if $e eq 'exit' && $l =~ /status=0\b/;
+			# tls: the handshake's outcome (version, cipher, pki).
+			$ok = 1 if $e eq 'tls' && $l =~ /\btls=TLS/;
 		}
 		next if $ok;
 		(my $k = $l) =~ s/^\S+\s+\S+\s+(?:[0-9a-f]{8,16}\s+)?//;
@@ -606,7 +691,18 @@ sub smtpd_run {
 	my $conf = "$dir/smtpd.conf";
 	my $target = "127.0.0.1:$port";
 	my $maildir = "$dir/mail/$USER/Maildir";
-	if (!$m->{e2e}) {
+	if ($m->{tls}) {
+		my $ciphers = $TLS_CIPHERS ne '' ? "smtp ciphers \"$TLS_CIPHERS\"\n" : '';
+		spit($conf, <<"CONF");
+queue directory "$dir/spool"
+control socket "$dir/smtpd.sock"
+pki localhost cert "@{[ $CERTS->cert('localhost') ]}"
+pki localhost key "@{[ $CERTS->key('localhost') ]}"
+${ciphers}listen on 127.0.0.1 port $port tls pki localhost
+action "out" relay
+match from any for domain "bench.example" action "out"
+CONF
+	} elsif (!$m->{e2e}) {
 		spit($conf, <<"CONF");
 queue directory "$dir/spool"
 control socket "$dir/smtpd.sock"
@@ -664,11 +760,13 @@ CONF
 
 	my ($cpu0, $by0) = tree_cpu($pid);
 	my $d = drive($pid, $target, $size, $sessions, $tag, lmtp => $m->{lmtp},
+	    tls => $m->{tls},
 	    $m->{e2e} ? (rcpt => $RCPT_E2E, maildir => ["$maildir/new", "$maildir/cur"]) : ());
 	my ($cpu1, $by1) = tree_cpu($pid);
 	$d->{split} = cpu_split($by0, $by1);
 	$d->{probe} = $probe;
 	my $nproc = scalar tree_pids($pid);
+	$d->{tls_probe} = tls_probe($port) if $m->{tls};
 
 	my $committed = $m->{e2e} ? $d->{delivered}
 	    : count_files("$dir/spool/queue", qr/^message$/);
@@ -792,7 +890,8 @@ sub postfix_run {
 	my $root = "$TMP/$tag";
 	my $port = free_port();
 	my ($rc, $out) = cmd_out('sh', $PF_CONF, $root, $port,
-	    $m->{e2e} ? 'maildir' : 'commit');
+	    $m->{e2e} ? 'maildir' : $m->{tls} ? ('tls', $CERTS->cert('localhost'),
+	    $CERTS->key('localhost')) : 'commit');
 	die "bench: postfix-conf.sh failed: $out\n" if $rc;
 	my $probe = create_probe($root);
 	settle();
@@ -806,12 +905,13 @@ sub postfix_run {
 	# master -w returns when the master is up; the listener is open.
 	my $maildir = "$root/mail/$USER";
 	my ($cpu0, $by0) = tree_cpu($master);
-	my $d = drive($master, "127.0.0.1:$port", $size, $sessions, $tag,
+	my $d = drive($master, "127.0.0.1:$port", $size, $sessions, $tag, tls => $m->{tls},
 	    $m->{e2e} ? (rcpt => $RCPT_E2E, maildir => ["$maildir/new", "$maildir/cur"]) : ());
 	my ($cpu1, $by1) = tree_cpu($master);
 	$d->{split} = cpu_split($by0, $by1);
 	$d->{probe} = $probe;
 	my $nproc = scalar tree_pids($master);
+	$d->{tls_probe} = tls_probe($port) if $m->{tls};
 
 	my ($incoming, $active) = (0, 0);
 	my $queued_q = sub {
@@ -984,13 +1084,29 @@ sub result {
 	my $wall = ($e2e ? $d->{e2e} : $d->{wall}) || 1e-9;
 	my $complete = $committed == $MESSAGES;
 	my @n = @$notes;
-	unshift @n, "smtp-source exit status " . ($d->{rc} >> 8) .
+	my $client = $d->{tls} ? 'tls-source' : 'smtp-source';
+	unshift @n, "$client exit status " . ($d->{rc} >> 8) .
 	    ($d->{rc} & 127 ? " signal " . ($d->{rc} & 127) : '') if $d->{rc};
 	unshift @n, "no new delivery for 30 s after smtp-source exited" if $d->{stalled};
 	unshift @n, "TIMED OUT after $TIMEOUT s" if $d->{timed_out};
 	unshift @n, ($e2e ? "DELIVERED" : "COMMITTED") . " $committed != SENT $MESSAGES"
 	    unless $complete;
-	if ($d->{out} =~ /\S/) {
+	my $client_tls = '';
+	if ($d->{tls}) {
+		# tls-source.py: a summary, what each session negotiated, errors.
+		my @l = split /\n/, $d->{out};
+		my ($neg, $sum) = ([], '');
+		for (@l) {
+			if (/^negotiated (.*)$/) { push @$neg, $1 }
+			elsif (/^sessions /) { $sum = $_ }
+			else { push @n, "tls-source: $_" }
+		}
+		$client_tls = join(', ', @$neg) || 'nothing';
+		push @n, "tls-source: $sum" if $sum !~ / failed 0 /;
+		push @n, "client negotiated (sessions): $client_tls";
+		push @n, "server's choice (openssl s_client probe after the run): $d->{tls_probe}"
+		    if $d->{tls_probe};
+	} elsif ($d->{out} =~ /\S/) {
 		my @l = split /\n/, $d->{out};
 		push @n, "smtp-source said (" . scalar(@l) . " lines): " .
 		    join(' | ', @l[0 .. ($#l < 4 ? $#l : 4)]);
@@ -1006,6 +1122,7 @@ sub result {
 		busy => $d->{busy},
 		split => $d->{split},
 		probe => $d->{probe},
+		tls => $d->{tls}, client_tls => $client_tls, tls_probe => $d->{tls_probe},
 	};
 }
 
@@ -1045,6 +1162,9 @@ sub print_run {
 my $HEADER = sprintf "%-8s %7s %4s %6s %8s %9s %7s %8s %7s %8s %6s %8s %7s\n",
     'server', 'size', 'sess', 'commit', 'wall s', 'msg/s', 'cpu s',
     'ms/msg', 'HWM MB', 'RSS MB', 'procs', 'client s', 'crt us';
+my $HEADER_TLS = sprintf "%-8s %7s %4s %6s %8s %9s %7s %8s %7s %8s %6s %8s %7s\n",
+    'server', 'size', 'sess', 'commit', 'wall s', 'sess/s', 'cpu s',
+    'ms/sess', 'HWM MB', 'RSS MB', 'procs', 'client s', 'crt us';
 my $HEADER_E2E = sprintf "%-8s %7s %4s %6s %7s %7s %9s %7s %8s %7s %8s %6s %8s %7s\n",
     'server', 'size', 'sess', 'deliv', 'smtp s', 'e2e s', 'msg/s', 'cpu s',
     'ms/msg', 'HWM MB', 'RSS MB', 'procs', 'client s', 'crt us';
@@ -1053,6 +1173,17 @@ my $HEADER_E2E = sprintf "%-8s %7s %4s %6s %7s %7s %9s %7s %8s %7s %8s %6s %8s %
 my $base = $ENV{BENCH_TMPDIR} // $ENV{TMPDIR} // '/tmp';
 $TMP = tempdir('smtpd-bench-XXXXXX', DIR => $base);
 chmod 0755, $TMP;
+if ($PYTHON) {
+	# The tls rows' certificate: made now, removed with $TMP, never kept.
+	require lib;
+	lib->import("$SRC/t/lib");
+	require TlsCert;
+	mkdir "$TMP/tls" or die "bench: mkdir $TMP/tls: $!\n";
+	chmod 0755, "$TMP/tls";
+	no warnings 'once';
+	$CERTS = TlsCert->new("$TMP/tls")
+	    or die "bench: cannot make the tls rows' certificate: $TlsCert::ERROR\n";
+}
 
 my %etc_before;
 for my $etc (qw(/etc/postfix /etc/dovecot)) {
@@ -1090,13 +1221,21 @@ printf "machine: %s CPUs (%s), %.1f GB RAM, %s\n", $nproc, $cpu_model // '?',
     ($memkb // 0) / 1048576, $kernel;
 chomp(my $dvver = $DOVECOT ? scalar cmd_out($DOVECOT, '--version') : 'n/a');
 print "smtpd: $BUILD/smtpd (source $rev); Postfix $pfver; Dovecot $dvver; client $SMTP_SOURCE\n";
+if ($PYTHON) {
+	chomp(my $pyssl = scalar cmd_out($PYTHON, '-c',
+	    'import ssl, sys; print("Python %d.%d.%d" % sys.version_info[:3], ssl.OPENSSL_VERSION)'));
+	printf "tls rows: client %s (%s), %s processes; certificate RSA 2048 from a test CA " .
+	    "(certtool, made now); smtpd priority: %s\n", $TLS_SOURCE, $pyssl,
+	    ($nproc_n || 1), $TLS_CIPHERS ne '' ? "smtp ciphers \"$TLS_CIPHERS\"" : 'built-in default';
+}
 print "spools: $TMP: ", fs_of($TMP), "\n";
 print "source: $SRC: ", fs_of($SRC), "\n";
 printf "cost of creating a 1 KB file there (open O_CREAT, write, close): %.0f us CPU\n",
     create_probe($TMP);
 printf "workload: %d messages per run, 1 recipient, one message per connection; " .
-    "sizes %s; sessions %s\n", $MESSAGES, join(', ', map { size_label($_) } @SIZES),
-    join(', ', @SESSIONS);
+    "sizes %s; sessions %s%s\n", $MESSAGES, join(', ', map { size_label($_) } @SIZES),
+    join(', ', @SESSIONS), $PYTHON ? sprintf("; tls rows: sizes %s, sessions %s",
+    join(', ', map { size_label($_) } @TLS_SIZES), join(', ', @TLS_SESSIONS)) : '';
 print "recipients: $RCPT (commit), $RCPT_E2E (end to end, delivered as user $USER)\n";
 print "system postfix master already running: pid $sys_master\n" if $sys_master;
 print "system dovecot already running: pid $sys_dovecot\n" if $sys_dovecot;
@@ -1107,14 +1246,18 @@ print "WARNING: the machine is not idle (other work uses the CPUs or the disk): 
 
 my @results;
 my $t_start = time;
-my %short = ('commit' => '', 'smtp-maildir' => 'smtpmd-', 'lmtp-maildir' => 'lmtpmd-');
+my %short = ('commit' => '', 'smtp-maildir' => 'smtpmd-', 'lmtp-maildir' => 'lmtpmd-',
+    'tls' => 'tls-');
+sub mode_sizes { return $MODE{ $_[0] }{tls} ? @TLS_SIZES : @SIZES }
+sub mode_sessions { return $MODE{ $_[0] }{tls} ? @TLS_SESSIONS : @SESSIONS }
 for my $mode (@MODES) {
 	my $m = $MODE{$mode};
 	my @pair = grep { $SERVER_ON{$_} } 'smtpd', $m->{other};
 	next unless @pair;
-	print "\n== $mode: $m->{title}\n", $m->{e2e} ? $HEADER_E2E : $HEADER;
-	for my $size (@SIZES) {
-		for my $sessions (@SESSIONS) {
+	print "\n== $mode: $m->{title}\n",
+	    $m->{e2e} ? $HEADER_E2E : $m->{tls} ? $HEADER_TLS : $HEADER;
+	for my $size (mode_sizes($mode)) {
+		for my $sessions (mode_sessions($mode)) {
 			for my $server (@pair) {
 				my $tag = sprintf "%s-%s%d-%d", $server, $short{$mode}, $size, $sessions;
 				my $r = $server eq 'smtpd' ? smtpd_run($mode, $size, $sessions, $tag)
@@ -1138,7 +1281,11 @@ print "\ncommit rows: msg/s = committed messages / wall seconds of smtp-source.\
     "of VmRSS over the tree; procs = processes in the tree at the end; client s =\n" .
     "smtp-source's own CPU; crt us = CPU to create one 1 KB file in that run's directory,\n" .
     "probed just before the run; noisy = the machine's other CPU use during the run (see\n" .
-    "\"machine busy\" below) exceeded 2 s and half the server's: the row is not reliable.\n";
+    "\"machine busy\" below) exceeded 2 s and half the server's: the row is not reliable.\n" .
+    "tls rows: as commit rows, but each session is a new connection with STARTTLS and a full\n" .
+    "TLS handshake (no resumption) before its one message, driven by tls-source.py (the same\n" .
+    "client for both servers; client s is its CPU); sess/s = committed sessions / wall s;\n" .
+    "ms/sess = the server's CPU per session, handshake included.\n";
 print "\nsyncs per message (counted with strace on this machine, see doc/performance.md):\n" .
     "  commit:       smtpd 2 syncfs (shared by concurrent commits); Postfix 1 fsync (cleanup)\n" .
     "  smtp-maildir: smtpd 2 syncfs (commit) + 2 fsync (Maildir file, new/) + 1-2 fsync\n" .
@@ -1154,9 +1301,10 @@ my @goals;
 for my $mode (@MODES) {
 	my $other = $MODE{$mode}{other};
 	my $name = $other eq 'postfix' ? 'Postfix' : 'Dovecot';
+	my $tls = $MODE{$mode}{tls};
 	my @rows;
-	for my $size (@SIZES) {
-		for my $sessions (@SESSIONS) {
+	for my $size (mode_sizes($mode)) {
+		for my $sessions (mode_sessions($mode)) {
 			my $o = $by{"$mode/$size/$sessions"}{smtpd} or next;
 			my $p = $by{"$mode/$size/$sessions"}{$other} or next;
 			my $rr = $p->{rate} && $o->{rate} ? $o->{rate} / $p->{rate} : 0;
@@ -1164,12 +1312,17 @@ for my $mode (@MODES) {
 			push @rows, sprintf "%-14s %12s %13.2fx\n", size_label($size) . " x $sessions",
 			    $rr ? sprintf("%.2fx", $rr) : '-', $cr;
 			push @goals, [$mode, $name, $rr, $o->{rate}, $p->{rate}]
-			    if $size == 1024 && $sessions == 20;
+			    if $size == 1024 && $sessions == 20 && !$tls;
+			push @rows, map { sprintf "    %-8s %s\n", @$_ }
+			    ['smtpd', "client: $o->{client_tls}; probe: " . ($o->{tls_probe} // '-')],
+			    [$other, "client: $p->{client_tls}; probe: " . ($p->{tls_probe} // '-')]
+			    if $tls;
 		}
 	}
 	next unless @rows;
-	print "\nratios ours/$name, $mode (msg/s: higher is better; CPU per message: lower is better)\n";
-	printf "%-14s %12s %14s\n", 'workload', 'msg/s', 'CPU/msg';
+	my ($rate, $per) = $tls ? ('sess/s', 'session') : ('msg/s', 'message');
+	print "\nratios ours/$name, $mode ($rate: higher is better; CPU per $per: lower is better)\n";
+	printf "%-14s %12s %14s\n", 'workload', $rate, $tls ? 'CPU/sess' : 'CPU/msg';
 	print @rows;
 }
 print "\n" if @goals;

@@ -1,7 +1,8 @@
 #!/bin/sh
-# postfix-conf.sh ROOT PORT [maildir]: write a private Postfix instance
-# under ROOT whose smtpd listens on 127.0.0.1:PORT and accepts mail for
-# any local part at bench.example (root@bench.example in the benchmark):
+# postfix-conf.sh ROOT PORT [commit|maildir|tls CERT KEY]: write a
+# private Postfix instance under ROOT whose smtpd listens on
+# 127.0.0.1:PORT and accepts mail for any local part at bench.example
+# (root@bench.example in the benchmark):
 #
 #   ROOT/etc      config_directory (main.cf, master.cf)
 #   ROOT/queue    queue_directory (committed mail lands in incoming/)
@@ -30,10 +31,23 @@
 # fsyncs each Maildir file before it moves it into new/. Every other
 # delivery setting keeps its default (local_destination_concurrency_limit
 # = 2 per recipient, local_destination_recipient_limit = 1).
+#
+# With "tls CERT KEY" it is the accept-and-commit instance with STARTTLS
+# offered (smtpd_tls_security_level = may) with that certificate and key
+# (read by smtpd as root before it drops privileges), and tlsmgr in
+# master.cf, as a normal Postfix with TLS runs it (TLS session ticket keys
+# and the PRNG exchange file). Every other TLS setting keeps its default
+# (no session cache database; Postfix's default protocols and ciphers).
 set -eu
 root=$1
 port=$2
 mode=${3:-commit}
+tls_level=none
+if [ "$mode" = tls ]; then
+	tls_cert=$4
+	tls_key=$5
+	tls_level=may
+fi
 mkdir -p "$root/etc" "$root/queue" "$root/data"
 chmod 0755 "$root" "$root/etc" "$root/queue"
 chown postfix "$root/data"
@@ -65,7 +79,7 @@ local_recipient_maps =
 alias_maps =
 alias_database =
 relay_domains =
-smtpd_tls_security_level = none
+smtpd_tls_security_level = $tls_level
 smtp_tls_security_level = none
 # No reverse lookup of 127.0.0.1 (our smtpd does none either).
 smtpd_peername_lookup = no
@@ -77,6 +91,13 @@ smtputf8_enable = no
 default_process_limit = 100
 in_flow_delay = 0s
 CF
+if [ "$mode" = tls ]; then
+	cat >>"$root/etc/main.cf" <<CF
+# STARTTLS offered, not required; the bench's test certificate.
+smtpd_tls_cert_file = $tls_cert
+smtpd_tls_key_file = $tls_key
+CF
+fi
 if [ "$mode" = maildir ]; then
 	mkdir -p "$root/mail"
 	chmod 01777 "$root/mail"
@@ -118,3 +139,8 @@ rewrite   unix  -       -       n       -       -       trivial-rewrite
 anvil     unix  -       -       n       -       1       anvil
 postlog   unix-dgram n  -       n       -       1       postlogd
 CF
+if [ "$mode" = tls ]; then
+	cat >>"$root/etc/master.cf" <<CF
+tlsmgr    unix  -       -       n       1000?   1       tlsmgr
+CF
+fi
