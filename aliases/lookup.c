@@ -1,8 +1,8 @@
 /*
  * lookup.c: the lookup role. It owns the tables, the match rules and the
  * recipient checks at RCPT (design.md), with alias/virtual/.forward
- * expansion (aliases/expand.c); credential checks plug in here later.
- * It runs unprivileged without
+ * expansion (aliases/expand.c), and the AUTH credential checks
+ * (auth/auth_lookup.c, in worker threads). It runs unprivileged without
  * a chroot, since tables and the passwd database live anywhere on disk.
  * Must never write to the spool or to mailboxes.
  *
@@ -29,6 +29,10 @@
  * IMSG_LKA_USERINFO from the parent (a local delivery for a userbase
  * user): the entry of the user in the action's userbase, answered at
  * once (aliases/userinfo_msg.c).
+ *
+ * IMSG_LKA_AUTH from smtp: a login and password for a listener's
+ * `auth <table>`; auth/auth_lookup.c looks the hash up here and verifies
+ * it in a worker thread, answering IMSG_LKA_AUTH_RES (same reqid).
  */
 #include <sys/queue.h>
 
@@ -43,6 +47,8 @@
 #include "aliases/rules.h"
 #include "aliases/table.h"
 #include "aliases/userinfo_msg.h"
+#include "auth/auth_lookup.h"
+#include "auth/auth_msg.h"
 #include "lib/log.h"
 #include "lib/record.h"
 #include "lib/xmalloc.h"
@@ -84,6 +90,7 @@ struct lookup {
 	struct rules_ctx	 ctx;
 	struct lookup_reqs	 waiting;
 	uint32_t		 nextid;
+	struct auth_lookup	*auth;		/* AUTH verifications */
 };
 
 static void	lookup_init(struct role *);
@@ -118,6 +125,8 @@ static const struct ipc_rule lookup_rules[] = {
 	    IPC_FD_NONE },
 	{ IMSG_CTL_REQUEST, PROC_BIT(PROC_CONTROL), 1, IPC_MAX_PAYLOAD,
 	    IPC_FD_NONE },
+	{ IMSG_LKA_AUTH, PROC_BIT(PROC_SMTP), AUTH_MSG_MIN, AUTH_MSG_MAXSIZE,
+	    IPC_FD_NONE },
 };
 
 const struct role_ops lookup_role_ops = {
@@ -145,6 +154,7 @@ lookup_init(struct role *r)
 	lk->ctx.tables = lk->tables;
 	lk->ctx.localnames = lk->localnames;
 	TAILQ_INIT(&lk->waiting);
+	lk->auth = auth_lookup_new(r, lk->tables, IMSG_LKA_AUTH_RES);
 	r->data = lk;
 }
 
@@ -160,6 +170,8 @@ lookup_shutdown(struct role *r)
 		TAILQ_REMOVE(&lk->waiting, lr, entry);
 		lookup_req_free(lr);
 	}
+	/* before the tables: a running verification holds no table */
+	auth_lookup_free(lk->auth);
 	tableset_free(lk->tables);
 	localnames_free(lk->localnames);
 	free(lk);
@@ -176,6 +188,9 @@ lookup_dispatch(struct role *r, enum proc_id from, struct ipc_msg *m)
 		return lookup_forward_fd(r, r->data, m);
 	case IMSG_LKA_USERINFO:
 		return lookup_userinfo(r, r->data, m);
+	case IMSG_LKA_AUTH:
+		return lookup_auth(r, ((struct lookup *)r->data)->auth, from,
+		    m);
 	case IMSG_CTL_REQUEST:
 		return lookup_ctl_request(r,
 		    ((struct lookup *)r->data)->tables, m);

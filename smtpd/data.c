@@ -8,6 +8,14 @@
  * by LF). Only "." between two CRLF endings ends the data; a "." line next
  * to any other ending is dropped, never stored, so no input can make one
  * DATA become two messages here or downstream (protocol.md A.11).
+ *
+ * The header section ends at the first empty line, at the first line
+ * that is neither a field nor a continuation (then the body starts
+ * without a blank line), or at the end of data. That is where missing
+ * submission fields go (data_add_fields): the content is streamed to the
+ * message file as it arrives, so they cannot be placed above fields that
+ * may already be written; RFC 5322 gives no order to these fields, and
+ * `sendmail` (ctl/sendmail_msg.c) places them the same way.
  */
 #include <string.h>
 #include <strings.h>
@@ -24,6 +32,8 @@ static void	data_line(struct data_parser *, const char *, size_t,
 		    enum data_end);
 static void	data_header(struct data_parser *, const char *, size_t);
 static void	data_store(struct data_parser *, const char *, size_t);
+static void	data_headers_end(struct data_parser *, int);
+static int	data_field_is(const char *, size_t, const char *);
 
 void
 data_init(struct data_parser *dp, enum bare_newline mode, uint64_t max_size,
@@ -35,6 +45,48 @@ data_init(struct data_parser *dp, enum bare_newline mode, uint64_t max_size,
 	dp->out = out;
 	dp->prev_crlf = 1;	/* the DATA command's own line */
 	dp->in_headers = 1;
+}
+
+void
+data_add_fields(struct data_parser *dp, const char *date, const char *msgid)
+{
+	dp->add_date = date;
+	dp->add_msgid = msgid;
+}
+
+/* The field name of a header line is name (any case, blanks before ':'). */
+static int
+data_field_is(const char *p, size_t len, const char *name)
+{
+	size_t n = strlen(name);
+
+	if (len <= n || strncasecmp(p, name, n) != 0)
+		return 0;
+	while (n < len && (p[n] == ' ' || p[n] == '\t'))
+		n++;
+	return n < len && p[n] == ':';
+}
+
+/*
+ * The header section ends: the missing submission fields, and a blank
+ * line when the body starts without one (blank: 0).
+ */
+static void
+data_headers_end(struct data_parser *dp, int blank)
+{
+	int added = 0;
+
+	dp->in_headers = 0;
+	if (dp->add_date != NULL && !dp->seen_date) {
+		buf_printf(dp->out, "Date: %s\r\n", dp->add_date);
+		added = 1;
+	}
+	if (dp->add_msgid != NULL && !dp->seen_msgid) {
+		buf_printf(dp->out, "Message-Id: %s\r\n", dp->add_msgid);
+		added = 1;
+	}
+	if (added && !blank)
+		buf_add(dp->out, "\r\n", 2);
 }
 
 static void
@@ -60,7 +112,7 @@ static void
 data_header(struct data_parser *dp, const char *p, size_t len)
 {
 	if (len == 0) {
-		dp->in_headers = 0;
+		data_headers_end(dp, 1);
 		return;
 	}
 	if (len > DATA_HEADER_LINE_MAX)
@@ -69,13 +121,17 @@ data_header(struct data_parser *dp, const char *p, size_t len)
 		return;		/* continuation of the previous field */
 	if (memchr(p, ':', len) == NULL) {
 		/* Not a header field: the body starts without a blank line. */
-		dp->in_headers = 0;
+		data_headers_end(dp, 0);
 		return;
 	}
 	if (++dp->nheaders > DATA_HEADERS_MAX)
 		dp->header_too_large = 1;
 	if (len >= 9 && strncasecmp(p, "Received:", 9) == 0)
 		dp->nreceived++;
+	else if (data_field_is(p, len, "Date"))
+		dp->seen_date = 1;
+	else if (data_field_is(p, len, "Message-ID"))
+		dp->seen_msgid = 1;
 }
 
 static void
@@ -90,8 +146,11 @@ data_line(struct data_parser *dp, const char *p, size_t len, enum data_end end)
 	dp->prev_crlf = end == DATA_END_CRLF;
 
 	if (len == 1 && p[0] == '.') {
-		if (end == DATA_END_CRLF && clean_before)
+		if (end == DATA_END_CRLF && clean_before) {
 			dp->done = 1;
+			if (dp->in_headers)	/* no body: fields last */
+				data_headers_end(dp, 1);
+		}
 		/* otherwise a smuggling attempt or noise: dropped */
 		return;
 	}

@@ -3,7 +3,10 @@
  * true end of data (CRLF . CRLF), removes dot-stuffing, stores every line
  * with a CRLF ending, and records what was wrong (bare LF, bare CR, long
  * lines, size, headers, hop count) so the session answers after the end.
- * Pure: no I/O, no allocation beyond the output buffer.
+ * On submission it also adds `Date:` and `Message-Id:` when the header
+ * section has none (data_add_fields): at the end of the header section,
+ * existing fields untouched, a blank line inserted if the section ended
+ * without one. Pure: no I/O, no allocation beyond the output buffer.
  */
 #ifndef SMTPD_DATA_H
 #define SMTPD_DATA_H
@@ -23,11 +26,15 @@ struct data_parser {
 	enum bare_newline	 mode;
 	uint64_t		 max_size;	/* 0: no limit */
 	struct buf		*out;		/* stored bytes are appended */
+	const char		*add_date;	/* Date: value if missing */
+	const char		*add_msgid;	/* Message-Id: value if missing */
 
 	/* state */
 	int			 prev_crlf;	/* last line ended in CRLF */
 	int			 in_long_line;
 	int			 in_headers;
+	int			 seen_date;
+	int			 seen_msgid;
 
 	/* outcome */
 	int			 done;		/* end of data was read */
@@ -44,6 +51,12 @@ struct data_parser {
 
 void	data_init(struct data_parser *, enum bare_newline, uint64_t,
 	    struct buf *);
+/*
+ * Submission: the values to add (NUL-terminated, no CR or LF; NULL for
+ * none); they must outlive the parser. Call before the first data_feed.
+ */
+void	data_add_fields(struct data_parser *, const char *date,
+	    const char *msgid);
 size_t	data_feed(struct data_parser *, const char *, size_t);
 
 #endif

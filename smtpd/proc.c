@@ -47,6 +47,8 @@ static const char *imsg_names[] = {
 	N(CTL_STAT),
 	N(CTL_LOG),
 	N(CTL_ACK),
+	N(LKA_AUTH),
+	N(LKA_AUTH_RES),
 };
 #undef N
 

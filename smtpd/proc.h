@@ -112,6 +112,14 @@ enum imsg_type {
 	IMSG_CTL_LOG,
 	IMSG_CTL_ACK,		/* control -> role: one streamed reply frame
 				 * reached the client (ctl_msg.h CTL_WINDOW) */
+
+	/*
+	 * smtp <-> lookup: AUTH (auth/auth_msg.h). The lookup role checks
+	 * the login against the listener's credentials table in a worker
+	 * thread (auth/auth_lookup.c) and answers with the request's reqid.
+	 */
+	IMSG_LKA_AUTH,		/* smtp -> lookup: struct auth_req, encoded */
+	IMSG_LKA_AUTH_RES,	/* lookup -> smtp: struct auth_res, encoded */
 };
 
 #define PING_MAX		256

@@ -8,6 +8,9 @@
  * is left to process.
  * Under TLS every byte goes through session_tls.c (session_tls_read and
  * session_tls_write), and in state S_TLS the handshake owns the socket.
+ * AUTH lines (the command and the responses of state S_AUTH) may be
+ * longer than commands (auth/sasl.h) and are never logged whole: they
+ * carry passwords.
  * Must never block: every descriptor is non-blocking, disk writes go to
  * the message file only (page cache; the queue role does the fsyncs).
  */
@@ -22,8 +25,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
+#include "auth/sasl.h"
 #include "lib/line.h"
 #include "lib/log.h"
 #include "lib/utf8.h"
@@ -50,6 +55,8 @@ static int	session_next_command(struct session *);
 static int	session_check_line(struct session *, struct line *);
 static void	session_addr_text(struct session *);
 static void	session_read_start(struct session *);
+static int	session_auth_cmdline(const struct session *, const char *,
+		    size_t);
 
 static int
 session_cmp(struct session *a, struct session *b)
@@ -114,6 +121,7 @@ session_new(struct smtp_listener *sl, int fd,
 	ev_init(&s->timer, session_timeout_cb);
 	s->timer.repeat = smtp_limits.timeout;
 	s->rio.data = s->wio.data = s->timer.data = s;
+	session_auth_init(s);
 	return s;
 }
 
@@ -223,7 +231,7 @@ session_write_cb(struct ev_loop *loop, ev_io *w, int revents)
 		ev_feed_event(loop, &s->rio, EV_READ);
 	if (session_flush(s) != 0)
 		return;
-	if (s->state == S_CMD || s->state == S_DATA)
+	if (s->state == S_CMD || s->state == S_DATA || s->state == S_AUTH)
 		session_resume(s);
 }
 
@@ -272,7 +280,7 @@ session_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 		return;
 	}
 	s->in.len += (size_t)n;
-	if (s->state != S_WAIT)
+	if (s->state != S_WAIT && s->state != S_AUTH_DELAY)
 		ev_timer_again(loop, &s->timer);
 	session_resume(s);
 }
@@ -283,7 +291,7 @@ session_timeout_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	struct session *s = w->data;
 
 	(void)revents;
-	if (s->state == S_WAIT) {
+	if (s->state == S_WAIT || s->state == S_AUTH_DELAY) {
 		/* The client waits for us, not the other way round. */
 		ev_timer_again(loop, w);
 		return;
@@ -299,6 +307,7 @@ session_timeout_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	    (unsigned long long)s->id, s->state);
 	if (s->state == S_DATA)
 		session_txn_abort(s);
+	session_auth_stop(s);
 	s->state = S_QUIT;
 	session_reply(s, "421 4.4.2 %s Timeout exceeded", s->name);
 	session_flush(s);
@@ -340,14 +349,29 @@ session_check_line(struct session *s, struct line *l)
 	return 0;
 }
 
+/*
+ * An AUTH command: never logged whole, wiped once read (it may hold a
+ * password, wherever it is sent). 2 on a listener that offers AUTH: read
+ * with the longer limit of RFC 4954 (an initial response).
+ */
+static int
+session_auth_cmdline(const struct session *s, const char *p, size_t len)
+{
+	if (len < 5 || strncasecmp(p, "AUTH ", 5) != 0)
+		return 0;
+	return (s->listener->conf->flags & (LISTENER_AUTH |
+	    LISTENER_AUTH_OPTIONAL)) ? 2 : 1;
+}
+
 /* 1 if a command was handled, 0 if more input is needed. */
 static int
 session_next_command(struct session *s)
 {
-	char cmd[SESSION_CMD_MAX];
+	char cmd[AUTH_SASL_LINE_MAX];
 	struct line l;
 	const char *p = (const char *)buf_head(&s->in);
 	size_t avail = buf_avail(&s->in);
+	int auth = session_auth_cmdline(s, p, avail);
 
 	if (s->discarding) {
 		const char *lf = memchr(p, '\n', avail);
@@ -358,19 +382,23 @@ session_next_command(struct session *s)
 		s->discarding = 0;
 		return 1;
 	}
-	switch (line_next(p, avail, SESSION_CMD_MAX, &l)) {
+	switch (line_next(p, avail, auth == 2 ? AUTH_SASL_LINE_MAX :
+	    SESSION_CMD_MAX, &l)) {
 	case LINE_MORE:
 		return 0;
 	case LINE_TOOLONG:
 		/* Discard up to the next LF, wherever it is. */
 		if ((p = memchr(p, '\n', avail)) != NULL)
-			buf_consume(&s->in, (size_t)(p - (const char *)
-			    buf_head(&s->in)) + 1);
-		else {
-			buf_consume(&s->in, avail);
+			avail = (size_t)(p - (const char *)buf_head(&s->in)) +
+			    1;
+		else
 			s->discarding = 1;
-		}
-		session_reply(s, "500 5.5.2 Line too long");
+		if (auth)
+			session_auth_consume(s, avail);
+		else
+			buf_consume(&s->in, avail);
+		session_reply(s, "%s", auth == 2 ? AUTH_SASL_REPLY_TOOLONG :
+		    "500 5.5.2 Line too long");
 		session_error(s);
 		return 1;
 	case LINE_OK:
@@ -380,18 +408,31 @@ session_next_command(struct session *s)
 	if (!s->pipelining && avail > l.consumed) {
 		log_info("%016llx smtp event=sync-error address=%s",
 		    (unsigned long long)s->id, s->addr);
-		buf_consume(&s->in, avail);
+		if (auth)
+			session_auth_consume(s, avail);
+		else
+			buf_consume(&s->in, avail);
 		session_reply(s, "554 5.5.0 Error: SMTP protocol synchronization");
 		s->state = S_QUIT;
 		return 1;
 	}
 	memcpy(cmd, l.data, l.len);
 	cmd[l.len] = '\0';
-	buf_consume(&s->in, l.consumed);
-	log_trace(TRACE_SMTP, "%016llx smtp <<< %s", (unsigned long long)s->id,
-	    cmd);
+	l.data = cmd;	/* the input is consumed (and an AUTH line wiped) */
+	if (auth) {
+		session_auth_consume(s, l.consumed);
+		/* "AUTH PLAIN <secret>": the mechanism only */
+		log_trace(TRACE_SMTP, "%016llx smtp <<< %.*s ...",
+		    (unsigned long long)s->id, (int)strcspn(cmd + 5, " ") + 5,
+		    cmd);
+	} else {
+		buf_consume(&s->in, l.consumed);
+		log_trace(TRACE_SMTP, "%016llx smtp <<< %s",
+		    (unsigned long long)s->id, cmd);
+	}
 	if (session_check_line(s, &l) == 0)
 		session_command(s, cmd, l.len);
+	explicit_bzero(cmd, l.len);
 	return 1;
 }
 
@@ -411,6 +452,11 @@ session_resume(struct session *s)
 				break;
 			continue;
 		}
+		if (s->state == S_AUTH) {
+			if (!session_auth_line(s))
+				break;
+			continue;
+		}
 		if (s->state != S_CMD)
 			break;
 		if (buf_avail(&s->out) > SESSION_OUTBUF_MAX)
@@ -420,7 +466,8 @@ session_resume(struct session *s)
 	}
 	if (s->state == S_DEAD)
 		return;
-	if (s->state == S_WAIT && buf_avail(&s->in) &&
+	if ((s->state == S_WAIT || s->state == S_AUTH_DELAY) &&
+	    buf_avail(&s->in) &&
 	    line_next((const char *)buf_head(&s->in), buf_avail(&s->in),
 	    SESSION_CMD_MAX, &l) == LINE_OK)
 		return;		/* more commands follow: keep batching */
@@ -498,6 +545,7 @@ session_close(struct session *s, const char *reason)
 	ev_io_stop(s->server->loop, &s->rio);
 	ev_io_stop(s->server->loop, &s->wio);
 	ev_timer_stop(s->server->loop, &s->timer);
+	session_auth_stop(s);
 	session_tls_close(s);
 	close(s->fd);
 	s->fd = -1;
@@ -542,6 +590,7 @@ static void
 session_free(struct session *s)
 {
 	TAILQ_REMOVE(&s->server->sessions, s, entry);
+	session_auth_stop(s);
 	session_tls_close(s);
 	session_reset_txn(s);
 	buf_free(&s->in);

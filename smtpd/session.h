@@ -3,9 +3,10 @@
  * phase: session.c (connection, I/O, timers, the command loop),
  * session_cmd.c (commands), session_params.c (ESMTP parameters),
  * session_rcpt.c (recipient checks through the lookup role),
- * session_txn.c (DATA and the queue transaction), session_reply.c
- * (replies), session_tls.c (STARTTLS, smtps, TLS record I/O), received.c
- * (our Received: field); lmtpd/lmtp_front.c (LMTP replies after the local
+ * session_txn.c (DATA and the queue transaction), session_tls.c
+ * (STARTTLS, smtps, TLS record I/O), session_auth.c (AUTH, verified by
+ * the lookup role), received.c (our Received: field and the fields
+ * added on submission); lmtpd/lmtp_front.c (LMTP replies after the local
  * deliveries).
  */
 #ifndef SMTPD_SESSION_H
@@ -23,6 +24,7 @@
 
 #include "lib/addr.h"
 #include "lib/buf.h"
+#include "auth/throttle.h"
 #include "lib/ipc.h"
 #include "queue/envelope.h"
 #include "smtpd/config.h"
@@ -40,6 +42,8 @@
 enum session_state {
 	S_CMD,		/* reading commands */
 	S_WAIT,		/* a lookup or queue request is outstanding */
+	S_AUTH,		/* reading AUTH response lines (after a 334) */
+	S_AUTH_DELAY,	/* a failed AUTH: the reply waits (auth/throttle.h) */
 	S_DATA,		/* reading message content */
 	S_TLS,		/* STARTTLS/smtps: the 220, then the handshake */
 	S_QUIT,		/* flushing the last reply, then close */
@@ -53,6 +57,7 @@ enum session_wait {
 	W_CREATE,
 	W_COMMIT,
 	W_LMTP,		/* LMTP: local deliveries before the replies */
+	W_AUTH,		/* the lookup role verifies a login */
 };
 
 /* DSN and other per-recipient facts from RCPT TO. */
@@ -85,10 +90,13 @@ struct session_txn {
 	struct buf		 wbuf;		/* body bytes for msgfd */
 	int			 write_error;	/* errno of a failed write */
 	struct data_parser	 dp;
+	char			 add_date[64];	/* submission: Date: */
+	char			 add_msgid[CONFIG_HOSTNAME_MAX + 48];
 	time_t			 started;
 	int			 lmtp_sent;	/* IMSG_LMTP_DELIVER went out */
 };
 
+struct auth_sasl;
 struct session_tls;
 
 struct session {
@@ -124,7 +132,14 @@ struct session {
 	int			 tls;		/* the handshake is done */
 	char			 tls_info[SESSION_TLS_INFO_MAX];
 	struct session_tls	*tlsc;		/* session_tls.c */
-	char			 auth_user[256];
+	char			 auth_user[256];	/* "" until AUTH */
+
+	/* AUTH (session_auth.c) */
+	struct auth_sasl	*sasl;		/* the exchange; wiped after */
+	char			 auth_login[256];	/* being verified */
+	struct auth_throttle_sess auth_fails;
+	ev_timer		 auth_timer;	/* the delayed 535 or 421 */
+	int			 auth_close;	/* the delayed reply is 421 */
 
 	int			 counted;	/* in the session limits */
 	int			 discarding;	/* rest of an over-long line */
@@ -172,6 +187,15 @@ ssize_t	session_tls_write(struct session *, const void *, size_t);
 /* session_cmd.c */
 void	session_command(struct session *, char *, size_t);
 
+/* session_auth.c */
+void	session_auth_init(struct session *);
+void	session_auth_command(struct session *, char *);
+int	session_auth_line(struct session *);
+int	session_auth_result(struct ipc_msg *);
+void	session_auth_stop(struct session *);
+void	session_auth_consume(struct session *, size_t);
+int	session_auth_advertised(const struct session *);
+
 /* session_params.c */
 int	session_mail_params(struct session *, char *);
 int	session_rcpt_params(struct session *, struct session_rcpt *, char *);
@@ -191,5 +215,7 @@ void	session_txn_abort(struct session *);
 
 /* received.c */
 void	received_header(struct session *, struct buf *);
+int	received_submission(const struct session *);
+void	received_submission_fields(struct session *, struct data_parser *);
 
 #endif

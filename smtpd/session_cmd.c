@@ -56,7 +56,7 @@ static const struct session_cmd commands[] = {
 	{ "EXPN",	cmd_expn,	0 },
 	{ "HELP",	cmd_help,	0 },
 	{ "STARTTLS",	cmd_starttls,	1 },
-	{ "AUTH",	cmd_auth,	0 },
+	{ "AUTH",	cmd_auth,	1 },	/* 538 before TLS (A.7) */
 };
 
 void
@@ -158,6 +158,8 @@ hello(struct session *s, char *arg, const char *verb, int extended)
 	if ((l->flags & (LISTENER_TLS | LISTENER_TLS_REQUIRE)) && !s->tls &&
 	    !s->lmtp)
 		session_reply(s, "250-STARTTLS");
+	if (session_auth_advertised(s))
+		session_reply(s, "250-AUTH PLAIN LOGIN");
 	session_reply(s, "250 HELP");
 }
 
@@ -440,24 +442,44 @@ cmd_starttls(struct session *s, char *arg)
 		session_reply(s, "454 4.7.0 TLS not available");
 }
 
+/*
+ * AUTH (protocol.md A.7): the sequencing checks here, the exchange and
+ * the verification in session_auth.c.
+ */
 static void
 cmd_auth(struct session *s, char *arg)
 {
 	const struct listener *l = s->listener->conf;
 
-	(void)arg;
-	if (tls_required(s))
-		return;
-	if (!(l->flags & (LISTENER_AUTH | LISTENER_AUTH_OPTIONAL))) {
+	if (!(l->flags & (LISTENER_AUTH | LISTENER_AUTH_OPTIONAL)) ||
+	    s->lmtp) {
+		if (tls_required(s))
+			return;
 		session_reply(s, "503 5.5.1 Command not supported");
+		session_error(s);
+		return;
+	}
+	/* Never in plaintext, not even on loopback (A.7). */
+	if (!s->tls) {
+		session_reply(s, "538 5.7.11 Encryption required for requested "
+		    "authentication mechanism");
+		return;
+	}
+	if (!s->helo_done) {
+		session_reply(s, "503 5.5.1 Polite people say HELO first");
+		session_error(s);
+		return;
+	}
+	if (s->auth_user[0] != '\0') {
+		session_reply(s, "503 5.5.1 Already authenticated");
+		session_error(s);
 		return;
 	}
 	if (s->txn.active) {
 		session_reply(s, "503 5.5.1 Error: AUTH not allowed in a "
 		    "transaction");
+		session_error(s);
 		return;
 	}
-	/* Never in plaintext (A.7); TLS is not available on this build yet. */
-	session_reply(s, "538 5.7.11 Encryption required for requested "
-	    "authentication mechanism");
+	session_auth_command(s, arg);
 }

@@ -2,7 +2,8 @@
  * session_txn.c: DATA and the queue transaction. DATA asks the queue role
  * for a message file (IMSG_QUEUE_CREATE); the smtp role writes our
  * Received: field and the unstuffed content into it while data.c checks
- * the limits; at the end of data it sends one envelope per final
+ * the limits (and, on submission, adds a missing Date: or Message-Id:,
+ * received.c); at the end of data it sends one envelope per final
  * recipient and COMMIT, and answers 250 only when the queue says the
  * message and its envelopes are durable. Any failure rolls back: nothing
  * half-received ever reaches queue/. An LMTP session with local mailbox
@@ -110,6 +111,8 @@ session_queue_created(struct ipc_msg *m)
 	received_header(s, &s->txn.wbuf);
 	data_init(&s->txn.dp, srv->conf->bare_newline,
 	    srv->conf->max_message_size, &s->txn.wbuf);
+	if (received_submission(s))
+		received_submission_fields(s, &s->txn.dp);
 	if (buf_avail(&s->in)) {
 		/* Content sent before our 354: a pipelining violation. */
 		log_info("%016llx smtp event=sync-error phase=data",

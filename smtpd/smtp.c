@@ -19,6 +19,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "auth/auth_msg.h"
+#include "auth/throttle.h"
 #include "lib/log.h"
 #include "lib/version.h"
 #include "lib/xmalloc.h"
@@ -54,6 +56,8 @@ static const struct ipc_rule smtp_rules[] = {
 	    sizeof(struct lmtp_result_hdr), LMTP_RESULT_MAX, IPC_FD_NONE },
 	{ IMSG_CTL_REQUEST, PROC_BIT(PROC_CONTROL), 1, IPC_MAX_PAYLOAD,
 	    IPC_FD_NONE },
+	{ IMSG_LKA_AUTH_RES, PROC_BIT(PROC_LOOKUP), AUTH_MSG_MIN,
+	    AUTH_MSG_MAXSIZE, IPC_FD_NONE },
 };
 
 static int	smtp_dispatch(struct role *, enum proc_id, struct ipc_msg *);
@@ -97,6 +101,7 @@ smtp_start(struct role *r)
 	smtp_server.role = r;
 	smtp_server.conf = r->conf;
 	smtp_server.loop = r->loop;
+	smtp_server.throttle = auth_throttle_new(NULL);
 	r->data = &smtp_server;
 }
 
@@ -120,6 +125,7 @@ smtp_listener_add(struct role *r, uint32_t idx, int fd)
 	sl = xcalloc(1, sizeof(*sl));
 	sl->server = &smtp_server;
 	sl->conf = l;
+	sl->idx = idx;
 	sl->fd = fd;
 	ev_io_init(&sl->io, smtp_accept_cb, fd, EV_READ);
 	sl->io.data = sl;
@@ -182,6 +188,8 @@ smtp_dispatch(struct role *r, enum proc_id from, struct ipc_msg *m)
 		return session_lka_expansion(m);
 	case IMSG_LKA_RCPT_RESULT:
 		return session_lka_result(m);
+	case IMSG_LKA_AUTH_RES:
+		return session_auth_result(m);
 	case IMSG_QUEUE_CREATE_RES:
 		return session_queue_created(m);
 	case IMSG_QUEUE_COMMIT_RES:
@@ -207,6 +215,8 @@ smtp_shutdown(struct role *r)
 	(void)r;
 	if (smtp_server.role)
 		session_shutdown_all(&smtp_server);
+	auth_throttle_free(smtp_server.throttle);
+	smtp_server.throttle = NULL;
 	tls_free();
 }
 

@@ -11,6 +11,7 @@
 
 #include "smtpd/config.h"
 
+struct auth_throttle;
 struct ctl_request;
 struct ipc_msg;
 struct role;
@@ -25,11 +26,13 @@ struct smtp_server {
 	struct session_list	 sessions;	/* every open session */
 	uint64_t		 spool_avail;	/* bytes, from the queue role */
 	int			 spool_known;
+	struct auth_throttle	*throttle;	/* failed AUTH, per address */
 };
 
 struct smtp_listener {
 	struct smtp_server	*server;
 	const struct listener	*conf;
+	uint32_t		 idx;		/* in conf->listeners (AUTH) */
 	int			 fd;
 	ev_io			 io;
 };

@@ -2,7 +2,8 @@
  * data_test.c: the DATA-phase parser. End of data only at CRLF.CRLF,
  * dot-unstuffing, every smuggling sequence in both bare-newline modes
  * (never two messages, never a truncated one), limits, byte-at-a-time
- * feeding giving the same result as one chunk.
+ * feeding giving the same result as one chunk, and the Date: and
+ * Message-Id: fields a submission gets when it has none.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -336,6 +337,80 @@ test_eightbit(void **state)
 	buf_free(&r.out);
 }
 
+#define SUB_DATE	"Mon, 2 Jan 2006 15:04:05 +0000"
+#define SUB_MSGID	"<20060102150405.0123456789abcdef@mx.example>"
+#define SUB_ADDED	"Date: " SUB_DATE "\r\nMessage-Id: " SUB_MSGID "\r\n"
+
+static void
+run_submission(struct run *r, const char *in, size_t step)
+{
+	buf_init(&r->out);
+	data_init(&r->dp, BARE_NEWLINE_NORMALIZE, 0, &r->out);
+	data_add_fields(&r->dp, SUB_DATE, SUB_MSGID);
+	{
+		size_t off = 0, fed = 0, len = strlen(in);
+
+		while (!r->dp.done && fed < len) {
+			fed = fed + step > len ? len : fed + step;
+			off += data_feed(&r->dp, in + off, fed - off);
+		}
+		r->consumed = off;
+	}
+	assert_true(r->dp.done);
+}
+
+static void
+test_submission_fields(void **state)
+{
+	static const struct {
+		const char	*in;
+		const char	*want;
+	} cases[] = {
+		/* at the end of the header section, before the blank line */
+		{ "Subject: x\r\n\r\nbody\r\n.\r\n",
+		  "Subject: x\r\n" SUB_ADDED "\r\nbody\r\n" },
+		/* present (any case, blanks before the colon): kept alone */
+		{ "date : Sun, 1 Jan 2006 00:00:00 +0000\r\nMESSAGE-ID: <a@b>"
+		  "\r\n\r\nx\r\n.\r\n",
+		  "date : Sun, 1 Jan 2006 00:00:00 +0000\r\nMESSAGE-ID: <a@b>"
+		  "\r\n\r\nx\r\n" },
+		/* one present: the other added */
+		{ "Date: then\r\nSubject: x\r\n\r\nx\r\n.\r\n",
+		  "Date: then\r\nSubject: x\r\nMessage-Id: " SUB_MSGID
+		  "\r\n\r\nx\r\n" },
+		{ "Message-Id: <m@x>\r\n\r\n.\r\n",
+		  "Message-Id: <m@x>\r\nDate: " SUB_DATE "\r\n\r\n" },
+		/* the body starts without a blank line: one is inserted */
+		{ "Subject: x\r\nno colon here\r\n.\r\n",
+		  "Subject: x\r\n" SUB_ADDED "\r\nno colon here\r\n" },
+		/* headers only, and an empty message */
+		{ "Subject: x\r\n.\r\n", "Subject: x\r\n" SUB_ADDED },
+		{ ".\r\n", SUB_ADDED },
+		/* other fields, continuations and the body do not count */
+		{ "Resent-Date: x\r\nX-Date: y\r\nDated: z\r\nSubject: a\r\n"
+		  " Date: b\r\n\r\nDate: c\r\nMessage-Id: <d@e>\r\n.\r\n",
+		  "Resent-Date: x\r\nX-Date: y\r\nDated: z\r\nSubject: a\r\n"
+		  " Date: b\r\n" SUB_ADDED "\r\nDate: c\r\nMessage-Id: <d@e>"
+		  "\r\n" },
+	};
+	struct run r;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		run_submission(&r, cases[i].in, strlen(cases[i].in));
+		assert_stored(&r, cases[i].want);
+		buf_free(&r.out);
+		run_submission(&r, cases[i].in, 1);
+		assert_stored(&r, cases[i].want);
+		buf_free(&r.out);
+	}
+	/* without data_add_fields nothing is added */
+	run_all(&r, BARE_NEWLINE_NORMALIZE, "Subject: x\r\n\r\nb\r\n.\r\n");
+	assert_stored(&r, "Subject: x\r\n\r\nb\r\n");
+	buf_free(&r.out);
+}
+
 int
 main(void)
 {
@@ -353,6 +428,7 @@ main(void)
 		cmocka_unit_test(test_hops_and_headers),
 		cmocka_unit_test(test_header_limits),
 		cmocka_unit_test(test_eightbit),
+		cmocka_unit_test(test_submission_fields),
 	};
 
 	cmocka_set_message_output(CM_OUTPUT_TAP);
