@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "ctl/sendmail.h"
+#include "lib/writeall.h"
 #include "lib/record.h"
 
 #define OFFLINE_MAGIC		0x534d4f46	/* "SMOF" */
@@ -61,7 +62,6 @@ static int	offline_encode(const struct sm_env *, size_t, uint8_t **,
 static int	offline_decode(const uint8_t *, size_t, struct sm_env *,
 		    size_t *);
 static int	offline_check(struct sm_env *);
-static int	offline_put(int, const void *, size_t);
 static int	offline_read_all(int, struct buf *);
 
 static int
@@ -179,23 +179,6 @@ offline_check(struct sm_env *env)
 	return 0;
 }
 
-static int
-offline_put(int fd, const void *data, size_t len)
-{
-	const uint8_t *p = data;
-	ssize_t n;
-
-	while (len > 0) {
-		if ((n = write(fd, p, len)) == -1) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
 
 int
 sm_offline_write(const char *spool, const struct sm_env *env,
@@ -225,9 +208,9 @@ sm_offline_write(const char *spool, const struct sm_env *env,
 	    (fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
 	    O_CLOEXEC, 0600)) == -1)
 		goto fail;
-	if (fchmod(fd, 0600) == -1 || offline_put(fd, hdr, sizeof(hdr)) == -1 ||
-	    offline_put(fd, stream, len) == -1 ||
-	    offline_put(fd, buf_head(msg), buf_avail(msg)) == -1 ||
+	if (fchmod(fd, 0600) == -1 || write_all(fd, hdr, sizeof(hdr)) == -1 ||
+	    write_all(fd, stream, len) == -1 ||
+	    write_all(fd, buf_head(msg), buf_avail(msg)) == -1 ||
 	    fsync(fd) == -1 || close(fd) == -1) {
 		fd = -1;
 		goto fail_unlink;

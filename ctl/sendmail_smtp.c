@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "ctl/sendmail.h"
+#include "lib/writeall.h"
 
 #define SMTP_LINE_MAX	4096	/* one reply line */
 #define SMTP_REPLY_MAX	(SMTP_LINE_MAX + 64)	/* with our words around it */
@@ -34,7 +35,6 @@ struct smtp_conn {
 	int		 size, body8, dsn, utf8;
 };
 
-static int	smtp_write(int, const void *, size_t);
 static int	smtp_line(struct smtp_conn *, char *, size_t);
 static int	smtp_reply(struct smtp_conn *);
 static int	smtp_cmd(struct smtp_conn *, int, const char *, ...)
@@ -43,23 +43,6 @@ static int	smtp_fail(struct smtp_conn *, int);
 static int	smtp_addr_utf8(const struct sm_env *);
 static int	proxy_copy(int, int, int, int *);
 
-static int
-smtp_write(int fd, const void *data, size_t len)
-{
-	const uint8_t *p = data;
-	ssize_t n;
-
-	while (len > 0) {
-		if ((n = write(fd, p, len)) == -1) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
 
 /* One reply line without CRLF; -1 on error, EOF or timeout. */
 static int
@@ -161,7 +144,7 @@ smtp_cmd(struct smtp_conn *c, int expect, const char *fmt, ...)
 	if (c->verbose)
 		fprintf(stderr, ">>> %s\n", cmd);
 	memcpy(cmd + n, "\r\n", 2);
-	if (smtp_write(c->fd, cmd, (size_t)n + 2) == -1) {
+	if (write_all(c->fd, cmd, (size_t)n + 2) == -1) {
 		snprintf(c->reply, sizeof(c->reply),
 		    "connection to smtpd lost");
 		return SM_EX_TEMPFAIL;
@@ -251,7 +234,7 @@ sm_smtp_submit(int fd, const struct sm_env *env, const struct buf *msg,
 	if (c.verbose)
 		fprintf(stderr, ">>> [%zu octets of message]\n>>> .\n",
 		    buf_avail(msg));
-	if (smtp_write(fd, buf_head(&data), buf_avail(&data)) == -1) {
+	if (write_all(fd, buf_head(&data), buf_avail(&data)) == -1) {
 		snprintf(c.reply, sizeof(c.reply), "connection to smtpd lost");
 		rc = SM_EX_TEMPFAIL;
 		goto fail;
@@ -291,7 +274,7 @@ proxy_copy(int from, int to, int crlf, int *lastcr)
 		out[n++] = in[i];
 		*lastcr = in[i] == '\r';
 	}
-	return smtp_write(to, out, n) == -1 ? -1 : 0;
+	return write_all(to, out, n) == -1 ? -1 : 0;
 }
 
 /* -bs: the caller's SMTP dialogue, relayed until smtpd closes. */
