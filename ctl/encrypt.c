@@ -168,8 +168,13 @@ encrypt_main(const char *arg)
 {
 	if (encrypt_init() == -1)
 		return 1;
-	if (arg != NULL)
+	if (arg != NULL) {
+		/* issue 5: say so, the argument shows in ps(1) */
+		if (arg[0] != '\0')
+			fprintf(stderr, "smtpctl: warning: a password given "
+			    "as an argument is visible to other users (ps)\n");
 		return encrypt_one(arg);
+	}
 	if (isatty(STDIN_FILENO))
 		return encrypt_tty();
 	return encrypt_lines();

@@ -68,6 +68,8 @@ PY
 {
 	my ($rc, $out, $err) = ctl({}, "encrypt", "s3cret pass");
 	is($rc, 0, "encrypt ARG: exit 0");
+	is($err, "smtpctl: warning: a password given as an argument is visible to other users (ps)\n",
+	    "encrypt ARG: warns that the argument shows in ps");
 	like($out, qr/\A\$argon2id\$v=19\$m=65536,t=2,p=1\$\S+\n\z/,
 	    "encrypt ARG: one Argon2id hash at the INTERACTIVE limits");
 	chomp(my $h = $out);
