@@ -53,6 +53,8 @@ struct relay_dns *relay_dns_open(struct ev_loop *, const char *forwarder,
 /* Our own names and addresses, for the own-MX rule (B.2 item 6). */
 void		 relay_dns_set_self(struct relay_dns *, const char *servername,
 		    const struct sockaddr_storage *, size_t);
+/* The deadline of each later query, seconds (default 60): 4.4.3. */
+void		 relay_dns_set_timeout(struct relay_dns *, double);
 /* cb is always called later from the loop, never from inside. */
 struct relay_dns_query *relay_dns_mx(struct relay_dns *, const char *domain,
 		    int port, relay_dns_cb, void *);

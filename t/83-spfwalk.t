@@ -1,24 +1,22 @@
 # 83-spfwalk.t: `smtpctl spf walk` against a fake DNS server on loopback
-# (Net::DNS::Nameserver, forked on a free UDP+TCP port, stopped by PID),
-# reached through SMTPCTL_RESOLVER: ip4/ip6 and include:, a TXT record in
-# several strings, qualifiers, an include loop, redirect= (and redirect=
-# ignored beside "all"), a and mx with prefix lengths, macros, junk terms,
-# a domain without SPF, NXDOMAIN, SERVFAIL, the depth bound of 10 and the
-# input rules (blanks, duplicates, bad names). The output set is compared
-# exactly, and each line must be printed once. Never uses the Internet.
+# (t/lib/FakeDns.pm: Net::DNS::Nameserver forked on a free UDP+TCP port,
+# stopped by PID), reached through SMTPCTL_RESOLVER: ip4/ip6 and
+# include:, a TXT record in several strings, qualifiers, an include loop,
+# redirect= (and redirect= ignored beside "all"), a and mx with prefix
+# lengths, macros, junk terms, a domain without SPF, NXDOMAIN, SERVFAIL,
+# the depth bound of 10 and the input rules (blanks, duplicates, bad
+# names). The output set is compared exactly, and each line must be
+# printed once. Never uses the Internet.
 use strict;
 use warnings;
 use FindBin;
 use lib "$FindBin::Bin/lib";
 use Test::More;
-use IO::Socket::INET;
-use POSIX ();
-use Time::HiRes qw(sleep);
 use CtlTest;
-use SmtpdTest;
+use FakeDns;
 
 BEGIN {
-	eval { require Net::DNS; require Net::DNS::Nameserver; 1 }
+	FakeDns::available()
 	    or plan skip_all => "Net::DNS::Nameserver (libnet-dns-perl) missing";
 }
 
@@ -58,74 +56,8 @@ my %ZONE = (
 $ZONE{"d$_.example"} = { TXT => [ [ "v=spf1 include:d" . ($_ + 1) . ".example ip4:10.9.0.$_" ] ] }
     for 0 .. 11;
 
-sub reply {
-	my ($qname, $qclass, $qtype) = @_;
-	my $name = lc $qname;
-	$name =~ s/\.\z//;
-	my $z = $ZONE{$name};
-	my $soa = Net::DNS::RR->new("example. 60 IN SOA ns.example. admin.example. 1 3600 600 86400 60");
-	return ("NXDOMAIN", [], [$soa], [], { aa => 1, ra => 1 }) unless $z;
-	return ("SERVFAIL", [], [], [], { ra => 1 }) if $z->{FAIL};
-	my @ans;
-	for my $d (@{ $z->{$qtype} // [] }) {
-		my %rr = (owner => $name, type => $qtype, ttl => 60);
-		if ($qtype eq 'TXT') {
-			$rr{txtdata} = $d;
-		} elsif ($qtype eq 'MX') {
-			@rr{qw(preference exchange)} = @$d;
-		} else {
-			$rr{address} = $d;
-		}
-		push @ans, Net::DNS::RR->new(%rr);
-	}
-	return ("NOERROR", \@ans, @ans ? [] : [$soa], [], { aa => 1, ra => 1 });
-}
-
-# ------------------------------------------------------------ the server
-sub udp_free {
-	my ($port) = @_;
-	my $s = IO::Socket::INET->new(LocalAddr => '127.0.0.1',
-	    LocalPort => $port, Proto => 'udp') or return 0;
-	close $s;
-	return 1;
-}
-
-my $port;
-for (1 .. 20) {
-	$port = SmtpdTest::free_port();
-	last if udp_free($port);
-	undef $port;
-}
-BAIL_OUT("no free UDP+TCP port") unless $port;
-
-my $dns_pid = fork() // die "fork: $!";
-if ($dns_pid == 0) {
-	my $ns = Net::DNS::Nameserver->new(LocalAddr => ['127.0.0.1'],
-	    LocalPort => $port, ReplyHandler => \&reply, Verbose => 0)
-	    or POSIX::_exit(1);
-	$ns->main_loop;
-	POSIX::_exit(0);
-}
-END {
-	local $?;	# the server's status is not the test's
-	if ($dns_pid) {
-		kill 'TERM', $dns_pid;
-		waitpid($dns_pid, 0);
-	}
-}
-
-my $res = Net::DNS::Resolver->new(nameservers => ['127.0.0.1'], port => $port,
-    udp_timeout => 1, retry => 1, recurse => 1);
-my $up;
-for (1 .. 50) {
-	my $p = $res->send('one.example', 'TXT');
-	if ($p && $p->header->ancount) {
-		$up = 1;
-		last;
-	}
-	sleep 0.1;
-}
-BAIL_OUT("the fake DNS server did not start") unless $up;
+my $dns = FakeDns->new(zone => \%ZONE);
+my $port = $dns->port;
 
 my %ENVDNS = (SMTPCTL_RESOLVER => "127.0.0.1\@$port");
 
@@ -240,4 +172,5 @@ sub lines { return sort split /\n/, $_[0] }
 	is($err, "invalid command\n", "words after spf walk: invalid command");
 }
 
+$dns->stop;
 done_testing();
