@@ -261,9 +261,16 @@ void	pipe_status_outcome(struct outcome *, int, int, const char *,
 #define LMTP_IO_SIZE		(16 * 1024)
 #define LMTP_WHY_SIZE		256
 
-#define LMTP_EXT_PIPELINING	0x01	/* LHLO keywords, lines 2.. */
+#define LMTP_EXT_PIPELINING	0x01	/* LHLO/EHLO keywords, lines 2.. */
 #define LMTP_EXT_8BITMIME	0x02
 #define LMTP_EXT_SMTPUTF8	0x04
+#define LMTP_EXT_STARTTLS	0x08	/* the relay's SMTP client too */
+#define LMTP_EXT_AUTH_PLAIN	0x10	/* AUTH (or AUTH=) lists PLAIN */
+#define LMTP_EXT_AUTH_LOGIN	0x20	/* AUTH lists LOGIN */
+#define LMTP_EXT_SIZE		0x40	/* SIZE, its value in ->size */
+#define LMTP_EXT_DSN		0x80
+#define LMTP_EXT_ENHANCED	0x100	/* ENHANCEDSTATUSCODES */
+#define LMTP_SIZE_DIGITS	19	/* longer SIZE values saturate */
 
 enum lmtp_reply_state {
 	LMTP_REPLY_MORE,	/* feed more bytes */
@@ -275,6 +282,7 @@ struct lmtp_reply {
 	int		 code;		/* 200-599, the same on every line */
 	int		 nlines;
 	int		 ext;		/* LMTP_EXT_* */
+	uint64_t	 size;		/* SIZE value; 0: none or no limit */
 	char		 esc[OUTCOME_ESC_SIZE];	/* "" when none */
 	char		 text[OUTCOME_TEXT_SIZE];	/* printable ASCII */
 	size_t		 textlen;

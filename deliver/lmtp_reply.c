@@ -4,7 +4,11 @@
  * or a bare "250"), fed in chunks of any size. It keeps the code, the
  * RFC 3463 enhanced status code of the first line, the text of every
  * line joined by blanks and cut to OUTCOME_TEXT_SIZE, with anything but
- * printable ASCII replaced by '?', and the LHLO keywords it knows.
+ * printable ASCII replaced by '?', and the LHLO/EHLO keywords it knows
+ * (lines after the first): the flags of lmtp.c and of the relay's SMTP
+ * client (deliver/relay_sess*.c): STARTTLS, AUTH with PLAIN and LOGIN
+ * (also the old "AUTH=" form), SIZE and its value, DSN,
+ * ENHANCEDSTATUSCODES.
  *
  * Bounded: a line longer than LMTP_LINE_MAX (CRLF included) or more than
  * LMTP_LINES_MAX lines is an error, as is a code outside 200-559 or a
@@ -27,7 +31,20 @@ static const struct lmtp_keyword lmtp_keywords[] = {
 	{ "PIPELINING",	LMTP_EXT_PIPELINING },
 	{ "8BITMIME",	LMTP_EXT_8BITMIME },
 	{ "SMTPUTF8",	LMTP_EXT_SMTPUTF8 },
+	{ "STARTTLS",	LMTP_EXT_STARTTLS },
+	{ "SIZE",	LMTP_EXT_SIZE },
+	{ "DSN",	LMTP_EXT_DSN },
+	{ "ENHANCEDSTATUSCODES", LMTP_EXT_ENHANCED },
+	{ "AUTH",	0 },		/* flags from its mechanisms */
 };
+
+static const struct lmtp_keyword lmtp_mechs[] = {
+	{ "PLAIN",	LMTP_EXT_AUTH_PLAIN },
+	{ "LOGIN",	LMTP_EXT_AUTH_LOGIN },
+};
+
+#define LMTP_NKEYWORDS	(sizeof(lmtp_keywords) / sizeof(lmtp_keywords[0]))
+#define LMTP_NMECHS	(sizeof(lmtp_mechs) / sizeof(lmtp_mechs[0]))
 
 static enum lmtp_reply_state lmtp_reply_error(struct lmtp_reply *,
 		    const char *);
@@ -36,6 +53,9 @@ static size_t	lmtp_reply_esc(const struct lmtp_reply *, const uint8_t *,
 		    size_t);
 static void	lmtp_reply_keyword(struct lmtp_reply *, const uint8_t *,
 		    size_t);
+static int	lmtp_reply_word(const uint8_t *, size_t, const char *);
+static void	lmtp_reply_size(struct lmtp_reply *, const uint8_t *, size_t);
+static void	lmtp_reply_auth(struct lmtp_reply *, const uint8_t *, size_t);
 static void	lmtp_reply_text(struct lmtp_reply *, const uint8_t *, size_t);
 
 void
@@ -44,6 +64,7 @@ lmtp_reply_init(struct lmtp_reply *r)
 	r->code = 0;
 	r->nlines = 0;
 	r->ext = 0;
+	r->size = 0;
 	r->esc[0] = '\0';
 	r->text[0] = '\0';
 	r->textlen = 0;
@@ -74,20 +95,84 @@ lmtp_reply_esc(const struct lmtp_reply *r, const uint8_t *text, size_t len)
 	return n;
 }
 
-/* An LHLO line's first word, when it is a keyword we use. */
+/* text[0..len) is the word name, in any case. */
+static int
+lmtp_reply_word(const uint8_t *text, size_t len, const char *name)
+{
+	return strlen(name) == len &&
+	    strncasecmp((const char *)text, name, len) == 0;
+}
+
+/* SIZE's value: digits only, saturating; anything else is no limit. */
+static void
+lmtp_reply_size(struct lmtp_reply *r, const uint8_t *p, size_t len)
+{
+	uint64_t v = 0;
+	size_t i;
+
+	for (i = 0; i < len && p[i] != ' '; i++) {
+		if (!isdigit(p[i])) {
+			r->size = 0;
+			return;
+		}
+		if (i < LMTP_SIZE_DIGITS)
+			v = v * 10 + (uint64_t)(p[i] - '0');
+		else
+			v = UINT64_MAX;
+	}
+	r->size = v;
+}
+
+/* AUTH's mechanisms, blank separated: the ones we can use. */
+static void
+lmtp_reply_auth(struct lmtp_reply *r, const uint8_t *p, size_t len)
+{
+	size_t i, start, k;
+
+	for (i = 0; i < len; i++) {
+		if (p[i] == ' ')
+			continue;
+		for (start = i; i < len && p[i] != ' '; i++)
+			;
+		for (k = 0; k < LMTP_NMECHS; k++)
+			if (lmtp_reply_word(p + start, i - start,
+			    lmtp_mechs[k].name))
+				r->ext |= lmtp_mechs[k].flag;
+	}
+}
+
+/*
+ * An LHLO/EHLO line: its first word, when it is a keyword we use, and
+ * the parameters of SIZE and AUTH. "AUTH=" is the pre-RFC 4954 form.
+ */
 static void
 lmtp_reply_keyword(struct lmtp_reply *r, const uint8_t *text, size_t len)
 {
-	size_t i, n;
+	size_t i, n, plen;
+	const uint8_t *params;
 
-	for (n = 0; n < len && text[n] != ' '; n++)
+	for (n = 0; n < len && text[n] != ' ' && text[n] != '='; n++)
 		;
-	for (i = 0; i < sizeof(lmtp_keywords) / sizeof(lmtp_keywords[0]);
-	    i++)
-		if (strlen(lmtp_keywords[i].name) == n &&
-		    strncasecmp((const char *)text, lmtp_keywords[i].name,
-		    n) == 0)
-			r->ext |= lmtp_keywords[i].flag;
+	params = text + n;
+	plen = len - n;
+	if (plen > 0) {
+		params++;
+		plen--;
+	}
+	if (n < len && text[n] == '=') {
+		if (lmtp_reply_word(text, n, "AUTH"))
+			lmtp_reply_auth(r, params, plen);
+		return;
+	}
+	for (i = 0; i < LMTP_NKEYWORDS; i++) {
+		if (!lmtp_reply_word(text, n, lmtp_keywords[i].name))
+			continue;
+		r->ext |= lmtp_keywords[i].flag;
+		if (lmtp_keywords[i].flag == LMTP_EXT_SIZE)
+			lmtp_reply_size(r, params, plen);
+		else if (lmtp_keywords[i].flag == 0)
+			lmtp_reply_auth(r, params, plen);
+	}
 }
 
 /* Appends one line's text, printable, cut when the buffer is full. */

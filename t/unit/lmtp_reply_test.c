@@ -4,7 +4,9 @@
  * replies, each fed whole and byte by byte, its bounds (line length,
  * line count, text size) and what it leaves for the next pipelined
  * reply; the dot-stuffing filter (deliver/lmtp_io.c) at every output
- * room; the exit status rule of several recipients (deliver/lmtp.c).
+ * room; the exit status rule of several recipients (deliver/lmtp.c);
+ * the EHLO keywords of the relay client (STARTTLS, AUTH mechanisms, SIZE
+ * and its value, DSN, ENHANCEDSTATUSCODES) and odd continuation lines.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -47,7 +49,7 @@ static const struct good goods[] = {
 	    "250-ENHANCEDSTATUSCODES\r\n250-SIZE 1000\r\n250 SMTPUTF8\r\n",
 	    250, "", "mx.example.org PIPELINING 8bitmime ENHANCEDSTATUSCODES "
 	    "SIZE 1000 SMTPUTF8", LMTP_EXT_PIPELINING | LMTP_EXT_8BITMIME |
-	    LMTP_EXT_SMTPUTF8, 6, 0 },
+	    LMTP_EXT_SMTPUTF8 | LMTP_EXT_ENHANCED | LMTP_EXT_SIZE, 6, 0 },
 	/* keywords only from lines after the first, whole words */
 	{ "250-PIPELINING\r\n250 PIPELININGX\r\n", 250, "",
 	    "PIPELINING PIPELININGX", 0, 2, 0 },
@@ -63,6 +65,43 @@ static const struct good goods[] = {
 	{ "250 one\r\n250 two\r\n", 250, "", "one", 0, 1, 9 },
 	{ "354 go ahead\r\nrest", 354, "", "go ahead", 0, 1, 14 },
 	{ "559 x\r\n", 559, "", "x", 0, 1, 0 },
+	/* short and odd continuation lines */
+	{ "250-\r\n250-\r\n250\r\n", 250, "", "", 0, 3, 0 },
+	{ "250-a\r\n250 \r\n", 250, "", "a", 0, 2, 0 },
+	{ "250-a\n250-\n250 b\n", 250, "", "a b", 0, 3, 0 },
+	{ "220-x\r\n220-2.0.0\r\n220 2\r\n", 220, "", "x 2", 0, 3,
+	    0 },
+};
+
+/* EHLO keywords of the relay's SMTP client (lines after the first). */
+struct kw {
+	const char	*in;
+	int		 ext;
+	uint64_t	 size;
+};
+
+static const struct kw kws[] = {
+	{ "250-mx\r\n250-STARTTLS\r\n250-DSN\r\n250 ENHANCEDSTATUSCODES\r\n",
+	    LMTP_EXT_STARTTLS | LMTP_EXT_DSN | LMTP_EXT_ENHANCED, 0 },
+	{ "250-mx\r\n250 SIZE 35882577\r\n", LMTP_EXT_SIZE, 35882577 },
+	{ "250-mx\r\n250 size\r\n", LMTP_EXT_SIZE, 0 },
+	{ "250-mx\r\n250 SIZE 0\r\n", LMTP_EXT_SIZE, 0 },
+	{ "250-mx\r\n250 SIZE 12x\r\n", LMTP_EXT_SIZE, 0 },
+	{ "250-mx\r\n250 SIZE 99999999999999999999999999\r\n", LMTP_EXT_SIZE,
+	    UINT64_MAX },
+	{ "250-mx\r\n250 AUTH PLAIN LOGIN CRAM-MD5\r\n",
+	    LMTP_EXT_AUTH_PLAIN | LMTP_EXT_AUTH_LOGIN, 0 },
+	{ "250-mx\r\n250 AUTH  cram-md5 login\r\n", LMTP_EXT_AUTH_LOGIN, 0 },
+	{ "250-mx\r\n250 AUTH=PLAIN\r\n", LMTP_EXT_AUTH_PLAIN, 0 },
+	{ "250-mx\r\n250 AUTH\r\n", 0, 0 },
+	{ "250-mx\r\n250 AUTHX PLAIN\r\n", 0, 0 },
+	{ "250-mx\r\n250 XAUTH PLAIN LOGIN\r\n", 0, 0 },
+	{ "250-mx\r\n250 STARTTLS=1\r\n", 0, 0 },
+	{ "250-mx\r\n250 PLAINLOGIN\r\n", 0, 0 },
+	/* the first line is the server's name, never a keyword */
+	{ "250 STARTTLS\r\n", 0, 0 },
+	{ "250-STARTTLS\r\n250 x\r\n", 0, 0 },
+	{ "250-mx\r\n250-\r\n250-S\r\n250 =\r\n", 0, 0 },
 };
 
 struct bad {
@@ -89,6 +128,11 @@ static const struct bad bads[] = {
 	    "reply" },
 	{ "250-a\r\nbogus\r\n", 0, "malformed reply code" },
 	{ "\0\0\0 x\r\n", 7, "malformed reply code" },
+	{ "250-a\r\n25\r\n", 0, "malformed reply code" },
+	{ "250-a\r\n2\r\n", 0, "malformed reply code" },
+	{ "250-a\r\n\r\n", 0, "malformed reply code" },
+	{ "250-a\r\n\n", 0, "malformed reply code" },
+	{ "250-a\r\n250x\r\n", 0, "malformed reply code" },
 };
 
 /* Feeds in[0..len) in chunks; returns the state, *used the consumed. */
@@ -353,11 +397,37 @@ test_exit(void **state)
 	assert_int_equal(lmtp_exit(r, 1, &which), EX_SOFTWARE);
 }
 
+/* Each fed whole and byte by byte: the same flags and SIZE value. */
+static void
+test_keywords(void **state)
+{
+	struct lmtp_reply *r;
+	size_t i, used, chunk;
+
+	(void)state;
+	r = malloc(sizeof(*r));
+	assert_non_null(r);
+	for (i = 0; i < sizeof(kws) / sizeof(kws[0]); i++) {
+		for (chunk = 1; chunk <= strlen(kws[i].in); chunk +=
+		    strlen(kws[i].in) - 1) {
+			assert_int_equal(feed(r, kws[i].in, strlen(kws[i].in),
+			    chunk, &used), LMTP_REPLY_DONE);
+			assert_int_equal(used, strlen(kws[i].in));
+			assert_int_equal(r->ext, kws[i].ext);
+			assert_true(r->size == kws[i].size);
+			if (strlen(kws[i].in) == 1)
+				break;
+		}
+	}
+	free(r);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_good),
+		cmocka_unit_test(test_keywords),
 		cmocka_unit_test(test_nul),
 		cmocka_unit_test(test_bad),
 		cmocka_unit_test(test_incomplete),
