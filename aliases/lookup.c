@@ -33,6 +33,8 @@
  * IMSG_LKA_AUTH from smtp: a login and password for a listener's
  * `auth <table>`; auth/auth_lookup.c looks the hash up here and verifies
  * it in a worker thread, answering IMSG_LKA_AUTH_RES (same reqid).
+ * IMSG_LKA_CREDS from relay: the login of a relay action's smarthost,
+ * from its `auth` table (aliases/creds_msg.h).
  */
 #include <sys/queue.h>
 
@@ -41,6 +43,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <sodium.h>
+
+#include "aliases/creds_msg.h"
 #include "aliases/expand.h"
 #include "aliases/localnames.h"
 #include "aliases/lookup_ctl.h"
@@ -102,6 +107,8 @@ static int	lookup_forward_fd(struct role *, struct lookup *,
 		    struct ipc_msg *);
 static int	lookup_userinfo(struct role *, struct lookup *,
 		    struct ipc_msg *);
+static int	lookup_creds(struct role *, struct lookup *,
+		    struct ipc_msg *);
 static int	lookup_forward_ask(struct role *, struct lookup_req *,
 		    const struct expand_result *);
 static void	lookup_expand(struct role *, struct lookup *,
@@ -127,6 +134,8 @@ static const struct ipc_rule lookup_rules[] = {
 	    IPC_FD_NONE },
 	{ IMSG_LKA_AUTH, PROC_BIT(PROC_SMTP), AUTH_MSG_MIN, AUTH_MSG_MAXSIZE,
 	    IPC_FD_NONE },
+	{ IMSG_LKA_CREDS, PROC_BIT(PROC_RELAY), sizeof(struct creds_req),
+	    sizeof(struct creds_req), IPC_FD_NONE },
 };
 
 const struct role_ops lookup_role_ops = {
@@ -188,6 +197,8 @@ lookup_dispatch(struct role *r, enum proc_id from, struct ipc_msg *m)
 		return lookup_forward_fd(r, r->data, m);
 	case IMSG_LKA_USERINFO:
 		return lookup_userinfo(r, r->data, m);
+	case IMSG_LKA_CREDS:
+		return lookup_creds(r, r->data, m);
 	case IMSG_LKA_AUTH:
 		return lookup_auth(r, ((struct lookup *)r->data)->auth, from,
 		    m);
@@ -359,6 +370,23 @@ lookup_userinfo(struct role *r, struct lookup *lk, struct ipc_msg *m)
 	}
 	role_send(r, PROC_PARENT, IMSG_LKA_USERINFO_RES, m->reqid, -1, &res,
 	    sizeof(res));
+	return 0;
+}
+
+/* IMSG_LKA_CREDS: a smarthost's login, for the relay role. */
+static int
+lookup_creds(struct role *r, struct lookup *lk, struct ipc_msg *m)
+{
+	struct creds_res res;
+
+	if (creds_answer(lk->tables, lk->ctx.conf, m->data, m->len,
+	    &res) == -1) {
+		log_warnx("lookup event=creds error=\"malformed request\"");
+		return -1;
+	}
+	role_send(r, PROC_RELAY, IMSG_LKA_CREDS_RES, m->reqid, -1, &res,
+	    sizeof(res));
+	sodium_memzero(&res, sizeof(res));
 	return 0;
 }
 

@@ -8,6 +8,7 @@
  * copies in its job and the struct bounce, which the loop thread leaves
  * alone while `making` is set.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -104,8 +105,11 @@ bounce_rcpt(const struct envelope *e, struct dsn_rcpt *r)
 		    e->bounce_type == ENVELOPE_BOUNCE_FAILED ? "5.0.0" :
 		    e->bounce_type == ENVELOPE_BOUNCE_DELAYED ? "4.0.0" :
 		    "2.0.0");
-	/* No relay client yet: every attempt so far was a local one. */
-	r->local = 1;
+	/* a relay's reply line ("550 5.1.1 ...") is an SMTP diagnostic */
+	r->local = !(isdigit((unsigned char)e->errorline[0]) &&
+	    isdigit((unsigned char)e->errorline[1]) &&
+	    isdigit((unsigned char)e->errorline[2]) &&
+	    (e->errorline[3] == ' ' || e->errorline[3] == '-'));
 	r->diagnostic = e->errorline;
 	r->remote_mta = NULL;
 	r->last_attempt = e->lasttry;

@@ -9,14 +9,17 @@
  *     by a worker (inflight ones: memory only, dispatch.c writes the flag
  *     with the attempt's outcome). A pause takes the envelope out of the
  *     schedule before its file is written; a resume puts it back after.
- *   schedule: pending envelopes due now (memory only).
+ *   schedule: pending envelopes due now (memory only), and the relay
+ *     role's destination holds lifted.
  *   remove: pending envelopes leave the schedule at once and their files
  *     are unlinked by a worker; inflight ones are marked and removed when
  *     their attempt ends (queue_ctl_removing(), called by dispatch.c).
  *     No report is sent for a removed envelope.
- *   pause/resume mda: local (MDA) envelopes are held by the scheduler
- *     while paused, new ones as they are committed; a resume releases
- *     them with their own next try, so what was due is delivered at once.
+ *   pause/resume mda and mta: local (MDA) or relay (MTA) envelopes are
+ *     held by the scheduler while paused, new ones as they are committed;
+ *     a resume releases them with their own next try, so what was due is
+ *     delivered at once. Sessions the relay role has open finish what
+ *     they were given.
  *   discover: envelope files the index does not know join the schedule
  *     (ctl_discover.c).
  * Counts are of envelopes changed (ctl.md 7). The walk's total goes to
@@ -65,7 +68,7 @@ struct qctl_job {
 struct qctl_collect {
 	enum ctl_id_kind	 kind;
 	uint64_t		 id;
-	int			 mda;		/* MDA type only (pause mda) */
+	int			 type;		/* that type only, 0 all */
 	uint64_t		*v;
 	size_t			 n, cap;
 };
@@ -81,7 +84,7 @@ static int	queue_ctl_evpid_cmp(const void *, const void *);
 static void	queue_ctl_schedule(struct queue *, struct qctl_req *);
 static void	queue_ctl_suspend(struct queue *, struct qctl_req *);
 static void	queue_ctl_remove(struct queue *, struct qctl_req *);
-static void	queue_ctl_mda(struct queue *, struct qctl_req *);
+static void	queue_ctl_pause(struct queue *, struct qctl_req *);
 static void	queue_ctl_job(struct queue *, struct qctl_req *, uint64_t *,
 		    size_t, uint64_t);
 static void	queue_ctl_job_run(struct workers_job *);
@@ -103,6 +106,9 @@ queue_ctl_init(struct queue *q)
 	TAILQ_INIT(&c->fifo);
 	TAILQ_INIT(&c->streams);
 	RB_INIT(&c->marks);
+	/* smtpd -P mda|mta */
+	c->mda_paused = (q->role->conf->start_paused & CONFIG_PAUSE_MDA) != 0;
+	c->mta_paused = (q->role->conf->start_paused & CONFIG_PAUSE_MTA) != 0;
 	q->ctl = c;
 }
 
@@ -191,7 +197,9 @@ queue_ctl_run(struct queue *q, struct qctl_req *r)
 		break;
 	case CTL_PAUSE_MDA:
 	case CTL_RESUME_MDA:
-		queue_ctl_mda(q, r);
+	case CTL_PAUSE_MTA:
+	case CTL_RESUME_MTA:
+		queue_ctl_pause(q, r);
 		break;
 	case CTL_DISCOVER:
 		queue_ctl_discover(q, r->reqid, &r->req);
@@ -255,7 +263,7 @@ queue_ctl_collect_cb(const struct index_entry *ie, void *arg)
 
 	if (k->kind == CTL_ID_MSGID && (ie->evpid >> 32) != k->id)
 		return 0;
-	if (k->mda && ie->type != ENVELOPE_MDA)
+	if (k->type != 0 && (int)ie->type != k->type)
 		return 0;
 	if (k->n == k->cap) {
 		k->cap = k->cap ? k->cap * 2 : 64;
@@ -276,18 +284,18 @@ queue_ctl_evpid_cmp(const void *a, const void *b)
 /*
  * The indexed envelopes a request names, in evpid order (so by message):
  * one evpid, a message's, every one (CTL_ID_ALL, and CTL_ID_NONE: show
- * queue); with mda, local ones only. *out is NULL when there is none.
+ * queue); with a type, that type's only. *out is NULL when there is none.
  */
 size_t
 queue_ctl_collect(struct queue *q, enum ctl_id_kind kind, uint64_t id,
-    int mda, uint64_t **out)
+    int type, uint64_t **out)
 {
 	struct qctl_collect k;
 
 	memset(&k, 0, sizeof(k));
 	k.kind = kind;
 	k.id = id;
-	k.mda = mda;
+	k.type = type;
 	if (kind == CTL_ID_EVPID) {
 		if (index_get(q->index, id) != NULL) {
 			k.v = xmalloc(sizeof(*k.v));
@@ -323,6 +331,8 @@ queue_ctl_schedule(struct queue *q, struct qctl_req *r)
 	free(v);
 	log_info("queue event=schedule envelopes=%llu uid=%u",
 	    (unsigned long long)n, r->req.uid);
+	/* as Postfix's flush: destinations held after failures try again */
+	queue_send(q, PROC_RELAY, IMSG_MTA_FLUSH, 0, -1, NULL, 0);
 	if (n > 0)
 		queue_dispatch_wake(q);
 	queue_ctl_count(q, r->reqid, n);
@@ -404,23 +414,28 @@ queue_ctl_remove(struct queue *q, struct qctl_req *r)
 }
 
 static void
-queue_ctl_mda(struct queue *q, struct qctl_req *r)
+queue_ctl_pause(struct queue *q, struct qctl_req *r)
 {
 	struct index_entry *ie;
 	uint64_t *v;
 	size_t i, nv;
-	int on = r->req.cmd == CTL_PAUSE_MDA;
+	int mda = r->req.cmd == CTL_PAUSE_MDA || r->req.cmd == CTL_RESUME_MDA;
+	int on = r->req.cmd == CTL_PAUSE_MDA || r->req.cmd == CTL_PAUSE_MTA;
 
-	q->ctl->mda_paused = on;
-	nv = queue_ctl_collect(q, CTL_ID_ALL, 0, 1, &v);
+	if (mda)
+		q->ctl->mda_paused = on;
+	else
+		q->ctl->mta_paused = on;
+	nv = queue_ctl_collect(q, CTL_ID_ALL, 0, mda ? ENVELOPE_MDA :
+	    ENVELOPE_MTA, &v);
 	for (i = 0; i < nv; i++)
 		if ((ie = index_get(q->index, v[i])) != NULL &&
 		    ie->sched != NULL &&
 		    on != !!(ie->runflags & ENVELOPE_R_HOLD))
 			sched_hold(q->sched, v[i], on);
 	free(v);
-	log_info("queue event=%s local-envelopes=%zu uid=%u",
-	    on ? "pause-mda" : "resume-mda", nv, r->req.uid);
+	log_info("queue event=%s-%s envelopes=%zu uid=%u",
+	    on ? "pause" : "resume", mda ? "mda" : "mta", nv, r->req.uid);
 	if (!on)
 		queue_dispatch_wake(q);
 	queue_ctl_status(q, r->reqid, CTL_OK, "");
@@ -448,18 +463,20 @@ queue_ctl_removing(struct queue *q, uint64_t evpid)
 	return 1;
 }
 
-/* A committed envelope joined the schedule: held while mda is paused. */
+/* A committed envelope joined the schedule: held while its kind is paused. */
 void
 queue_ctl_added(struct queue *q, uint64_t evpid, int type)
 {
-	if (q->ctl->mda_paused && type == ENVELOPE_MDA)
+	if (queue_ctl_paused(q, type))
 		sched_hold(q->sched, evpid, 1);
 }
 
+/* 1 if `pause mda` (type ENVELOPE_MDA) or `pause mta` is in force. */
 int
-queue_ctl_mda_paused(struct queue *q)
+queue_ctl_paused(struct queue *q, int type)
 {
-	return q->ctl->mda_paused;
+	return type == ENVELOPE_MDA ? q->ctl->mda_paused :
+	    type == ENVELOPE_MTA ? q->ctl->mta_paused : 0;
 }
 
 /* ------------------------------------------------------------ files */

@@ -62,6 +62,7 @@ struct qctl {
 	TAILQ_HEAD(, qctl_stream) streams;
 	struct qctl_marks	 marks;
 	int			 mda_paused;
+	int			 mta_paused;
 };
 
 /* ctl.c: for queue.c and dispatch.c */
@@ -72,7 +73,7 @@ void	 queue_ctl_walk_over(struct queue *);
 void	 queue_ctl_peer_lost(struct queue *, enum proc_id);
 int	 queue_ctl_removing(struct queue *, uint64_t);
 void	 queue_ctl_added(struct queue *, uint64_t, int);
-int	 queue_ctl_mda_paused(struct queue *);
+int	 queue_ctl_paused(struct queue *, int);
 /* ctl.c: for ctl_show.c and ctl_discover.c */
 void	 queue_ctl_reply(struct queue *, uint32_t, const struct ctl_reply *);
 void	 queue_ctl_status(struct queue *, uint32_t, enum ctl_status,

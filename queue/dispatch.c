@@ -7,7 +7,9 @@
  * try; failed and expired ones become BOUNCE envelopes in place, a due
  * delay warning adds one beside the deferred envelope, and NOTIFY=SUCCESS
  * turns a delivered one into one (bounce.h); picked BOUNCE envelopes go
- * to bounce.c. Relay envelopes are held until the relay client exists.
+ * to bounce.c. Relay ones go to the relay role (IMSG_MTA_TRANSFER),
+ * which answers the same way (IMSG_MTA_RESULT) and does its own
+ * grouping into sessions and transactions.
  * Never loses an envelope: anything unclear leaves it on disk.
  */
 #include <sys/types.h>
@@ -36,7 +38,9 @@
 #include "smtpd/ctl_stat.h"
 #include "smtpd/role.h"
 
-#define DISPATCH_INFLIGHT_MAX	32	/* deliveries out at once */
+#define DISPATCH_INFLIGHT_MAX	32	/* reads and local deliveries */
+#define DISPATCH_RELAY_MAX	1024	/* envelopes at the relay role: it
+					 * queues them per destination */
 #define DISPATCH_ENVELOPE_MAX	ENVELOPE_ENCODED_MAX
 
 struct inflight {
@@ -135,7 +139,8 @@ dispatch_arm(struct queue *q)
 	    (int64_t)sched_inflight(q->sched));
 	ev_timer_stop(loop, &q->sched_timer);
 	/* All slots taken: the next result re-arms, no busy 0 s timer. */
-	if (q->ninflight >= DISPATCH_INFLIGHT_MAX)
+	if (q->ninflight >= DISPATCH_INFLIGHT_MAX ||
+	    q->nrelay >= DISPATCH_RELAY_MAX)
 		return;
 	if ((w = sched_wakeup(q->sched)) == -1)
 		return;
@@ -153,6 +158,7 @@ dispatch_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	(void)loop;
 	(void)revents;
 	while (q->ninflight < DISPATCH_INFLIGHT_MAX &&
+	    q->nrelay < DISPATCH_RELAY_MAX &&
 	    sched_batch(q->sched, time(NULL), &item, 1) == 1) {
 		j = xcalloc(1, sizeof(*j));
 		j->job.run = dispatch_read_run;
@@ -254,24 +260,14 @@ dispatch_read_done(struct workers_job *job)
 		bounce_add(q, &j->env);
 		goto done;
 	}
-	if (j->env.type == ENVELOPE_MDA && queue_ctl_mda_paused(q)) {
-		/* `smtpctl pause mda`: held, due again at once on resume */
+	if (queue_ctl_paused(q, j->env.type)) {
+		/* `smtpctl pause mda|mta`: held, due again at once on resume */
 		close(j->msgfd);
 		q->ninflight--;
 		sched_requeue(q->sched, j->item.evpid, time(NULL) -
 		    SCHED_RETRY_MIN);
 		sched_hold(q->sched, j->item.evpid, 1);
 		lmtp_sync_unread(q, j->item.evpid);
-		goto done;
-	}
-	if (j->env.type != ENVELOPE_MDA) {
-		/* No relay client yet: kept on hold, never dropped. */
-		close(j->msgfd);
-		q->ninflight--;
-		sched_requeue(q->sched, j->item.evpid, time(NULL));
-		sched_hold(q->sched, j->item.evpid, 1);
-		log_info("%016llx queue event=hold reason=\"relay not "
-		    "available yet\"", (unsigned long long)j->item.evpid);
 		goto done;
 	}
 	if (envelope_encode(&j->env, &buf, &len, err, sizeof(err)) == -1) {
@@ -284,6 +280,14 @@ dispatch_read_done(struct workers_job *job)
 	in = xcalloc(1, sizeof(*in));
 	in->env = j->env;
 	TAILQ_INSERT_TAIL(&q->inflight, in, entry);
+	if (j->env.type == ENVELOPE_MTA) {
+		q->ninflight--;
+		q->nrelay++;
+		role_send(q->role, PROC_RELAY, IMSG_MTA_TRANSFER, 0, j->msgfd,
+		    buf, len);
+		free(buf);
+		goto done;
+	}
 	/*
 	 * Whether an earlier attempt may have delivered it already: queued
 	 * before this start (same second included: times are in seconds),
@@ -311,7 +315,10 @@ dispatch_inflight_take(struct queue *q, uint64_t evpid)
 	return NULL;
 }
 
-/* IMSG_MDA_RESULT from the parent; -1 if it names no delivery of ours. */
+/*
+ * IMSG_MDA_RESULT from the parent, IMSG_MTA_RESULT from the relay role;
+ * -1 if it names no delivery of ours.
+ */
 int
 queue_dispatch_result(struct queue *q, struct ipc_msg *m)
 {
@@ -321,9 +328,16 @@ queue_dispatch_result(struct queue *q, struct ipc_msg *m)
 
 	memcpy(&res, m->data, sizeof(res));
 	res.text[sizeof(res.text) - 1] = '\0';
-	if ((in = dispatch_inflight_take(q, res.evpid)) == NULL)
+	if ((in = dispatch_inflight_take(q, res.evpid)) == NULL ||
+	    (in->env.type == ENVELOPE_MTA) != (m->type == IMSG_MTA_RESULT)) {
+		if (in != NULL)
+			TAILQ_INSERT_TAIL(&q->inflight, in, entry);
 		return -1;
-	q->ninflight--;
+	}
+	if (in->env.type == ENVELOPE_MTA)
+		q->nrelay--;
+	else
+		q->ninflight--;
 	memset(&st, 0, sizeof(st));
 	st.outcome = res.outcome == MDA_OK ? SCHED_DELIVERED :
 	    res.outcome == MDA_TEMPFAIL ? SCHED_TEMPFAIL : SCHED_PERMFAIL;

@@ -52,6 +52,8 @@ static const struct ipc_rule queue_rules[] = {
 	    IPC_FD_NONE },
 	{ IMSG_MDA_RESULT, PROC_BIT(PROC_PARENT), sizeof(struct mda_result),
 	    sizeof(struct mda_result), IPC_FD_NONE },
+	{ IMSG_MTA_RESULT, PROC_BIT(PROC_RELAY), sizeof(struct mda_result),
+	    sizeof(struct mda_result), IPC_FD_NONE },
 	{ IMSG_QUEUE_ROLLBACK, PROC_BIT(PROC_SMTP),
 	    sizeof(struct queue_rollback_req),
 	    sizeof(struct queue_rollback_req), IPC_FD_NONE },
@@ -167,6 +169,7 @@ queue_dispatch(struct role *r, enum proc_id from, struct ipc_msg *m)
 	case IMSG_QUEUE_ROLLBACK:
 		return queue_rollback(q, from, m);
 	case IMSG_MDA_RESULT:
+	case IMSG_MTA_RESULT:
 		return queue_dispatch_result(q, m);
 	case IMSG_LMTP_DELIVER:
 		return lmtp_sync_request(q, from, m);

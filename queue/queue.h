@@ -79,7 +79,8 @@ struct queue {
 	TAILQ_HEAD(, inflight)	 inflight;
 	TAILQ_HEAD(, bounce)	 bounces;	/* bounce.c: reports gathering */
 	uint32_t		 bounce_reqid;
-	size_t			 ninflight;
+	size_t			 ninflight;	/* reads and local deliveries */
+	size_t			 nrelay;	/* at the relay role */
 	time_t			 started;	/* when dispatch began */
 	int			 walking;
 	int			 purging, purge_again;

@@ -117,6 +117,7 @@ config_new(int flags)
 	conf = xcalloc(1, sizeof(*conf));
 	TAILQ_INIT(&conf->tables);
 	TAILQ_INIT(&conf->pkis);
+	TAILQ_INIT(&conf->cas);
 	TAILQ_INIT(&conf->listeners);
 	TAILQ_INIT(&conf->actions);
 	TAILQ_INIT(&conf->matches);
@@ -200,6 +201,7 @@ config_free(struct config *conf)
 {
 	struct table_decl *t;
 	struct pki *pki;
+	struct ca *ca;
 	struct listener *l;
 	struct action *a;
 	struct match *m;
@@ -222,6 +224,11 @@ config_free(struct config *conf)
 		free(pki->cert_file);
 		free(pki->key_file);
 		free(pki);
+	}
+	while ((ca = TAILQ_FIRST(&conf->cas)) != NULL) {
+		TAILQ_REMOVE(&conf->cas, ca, entry);
+		free(ca->cert_file);
+		free(ca);
 	}
 	while ((l = TAILQ_FIRST(&conf->listeners)) != NULL) {
 		TAILQ_REMOVE(&conf->listeners, l, entry);

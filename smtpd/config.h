@@ -24,6 +24,7 @@
 #define CONFIG_PARAM_MAX	4096	/* maildir PATH, mda COMMAND, lmtp DEST */
 #define CONFIG_USER_MAX		64	/* user, owner, group names incl. NUL */
 #define CONFIG_CIPHERS_MAX	512	/* smtp ciphers: a GnuTLS priority string */
+#define CONFIG_RESOLVER_MAX	64	/* mta resolver: ADDRESS[@PORT] */
 
 /* ------------------------------------------------------------ tables */
 enum table_backend {
@@ -80,6 +81,17 @@ struct pki {
 	int			 line;
 };
 TAILQ_HEAD(pki_list, pki);
+
+/* ca NAME cert PATH: certificates the relay client trusts beyond the
+ * system store (OpenSMTPD's `ca`, used by `relay ... ca NAME`). */
+struct ca {
+	TAILQ_ENTRY(ca)		 entry;
+	char			 name[CONFIG_HOSTNAME_MAX];
+	char			*cert_file;
+	const char		*file;
+	int			 line;
+};
+TAILQ_HEAD(ca_list, ca);
 
 /* ------------------------------------------------------------ listeners */
 enum listener_kind {
@@ -189,6 +201,7 @@ struct action {
 	struct table_decl	*relay_auth;
 	char			*helo;
 	struct pki		*pki;
+	struct ca		*ca;		/* relay ... ca NAME */
 	const char		*file;
 	int			 line;
 };
@@ -260,6 +273,12 @@ struct config {
 	time_t			 queue_ttl;		/* 4d */
 	time_t			 warn_interval[CONFIG_WARN_MAX];	/* 4h */
 	size_t			 nwarn_interval;
+	/* project extension: `mta resolver ADDRESS[@PORT]`, "" = system */
+	char			 mta_resolver[CONFIG_RESOLVER_MAX];
+	/* project extension: `mta port N`, the port of MX hosts (25) */
+	int			 mta_port;
+	/* not from the file: smtpd -P, what starts paused (CONFIG_PAUSE_*) */
+	int			 start_paused;
 
 	/*
 	 * `listen on socket` options. Always set (defaults when the directive
@@ -269,6 +288,7 @@ struct config {
 	struct listener		*enqueue;
 	struct table_list	 tables;	/* named and anonymous */
 	struct pki_list		 pkis;
+	struct ca_list		 cas;
 	struct listener_list	 listeners;
 	struct action_list	 actions;
 	struct match_list	 matches;
@@ -276,6 +296,11 @@ struct config {
 	char			**files;	/* every file read, for `file` */
 	size_t			 nfiles;
 };
+
+/* smtpd -P mda|mta|smtp */
+#define CONFIG_PAUSE_MDA	0x01
+#define CONFIG_PAUSE_MTA	0x02
+#define CONFIG_PAUSE_SMTP	0x04
 
 /* Flags for config_parse_*(). */
 /*

@@ -80,6 +80,9 @@ control_init(struct role *r)
 	ctl->fd = -1;
 	ctl->owner = getuid();
 	TAILQ_INIT(&ctl->clients);
+	ctl->mda_paused = (r->conf->start_paused & CONFIG_PAUSE_MDA) != 0;
+	ctl->mta_paused = (r->conf->start_paused & CONFIG_PAUSE_MTA) != 0;
+	ctl->smtp_paused = (r->conf->start_paused & CONFIG_PAUSE_SMTP) != 0;
 	r->data = ctl;
 }
 

@@ -83,6 +83,7 @@ struct control {
 	uint32_t		 nextid;
 	time_t			 started;
 	int			 mda_paused;
+	int			 mta_paused;
 	int			 smtp_paused;
 	struct control_stat	*stats;		/* sorted by key */
 	size_t			 nstats;

@@ -40,6 +40,8 @@ control_owner(enum ctl_cmd cmd)
 	case CTL_REMOVE:
 	case CTL_PAUSE_MDA:
 	case CTL_RESUME_MDA:
+	case CTL_PAUSE_MTA:
+	case CTL_RESUME_MTA:
 	case CTL_DISCOVER:
 		return PROC_QUEUE;
 	case CTL_PAUSE_SMTP:
@@ -59,8 +61,6 @@ control_owner(enum ctl_cmd cmd)
 	case CTL_SHOW_STATUS:
 	case CTL_MONITOR:
 		return PROC_CONTROL;
-	case CTL_PAUSE_MTA:
-	case CTL_RESUME_MTA:
 	case CTL_SHOW_HOSTS:
 	case CTL_SHOW_HOSTSTATS:
 	case CTL_SHOW_RELAYS:
@@ -120,7 +120,8 @@ control_request(struct control_client *c, const uint8_t *buf, size_t len)
 		return;
 	case PROC_COUNT:
 		control_reply_status(c, CTL_UNAVAILABLE,
-		    "not available: the relay client is not built yet");
+		    "not available: the relay role keeps no host or route "
+		    "table yet");
 		return;
 	default:
 		break;
@@ -173,6 +174,8 @@ control_role_reply(struct control *ctl, enum proc_id from, struct ipc_msg *m)
 		if (rep.status == CTL_OK) {
 			if (c->cmd == CTL_PAUSE_MDA || c->cmd == CTL_RESUME_MDA)
 				ctl->mda_paused = c->cmd == CTL_PAUSE_MDA;
+			if (c->cmd == CTL_PAUSE_MTA || c->cmd == CTL_RESUME_MTA)
+				ctl->mta_paused = c->cmd == CTL_PAUSE_MTA;
 			if (c->cmd == CTL_PAUSE_SMTP ||
 			    c->cmd == CTL_RESUME_SMTP)
 				ctl->smtp_paused = c->cmd == CTL_PAUSE_SMTP;

@@ -216,7 +216,7 @@ control_stats_status(struct control *ctl, struct control_client *c)
 	ctl_reply_text(&rep, "MDA %s", ctl->mda_paused ? "paused" : "running");
 	control_reply(c, &rep);
 	/* no relay client yet: nothing to pause */
-	ctl_reply_text(&rep, "MTA running");
+	ctl_reply_text(&rep, "MTA %s", ctl->mta_paused ? "paused" : "running");
 	control_reply(c, &rep);
 	ctl_reply_text(&rep, "SMTP %s", ctl->smtp_paused ? "paused" :
 	    "running");

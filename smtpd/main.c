@@ -25,7 +25,7 @@ static void
 usage(void)
 {
 	fprintf(stderr, "usage: smtpd [-dnv] [-D macro=value] [-f file] "
-	    "[-T trace]\n");
+	    "[-P system] [-T trace]\n");
 	exit(1);
 }
 
@@ -41,7 +41,7 @@ main(int argc, char *argv[])
 	memset(&opts, 0, sizeof(opts));
 	opts.conffile = SYSCONFDIR "/smtpd.conf";
 	opts.defines = defines;
-	while ((ch = getopt(argc, argv, "dD:f:nT:vx:")) != -1) {
+	while ((ch = getopt(argc, argv, "dD:f:nP:T:vx:")) != -1) {
 		switch (ch) {
 		case 'd':
 			opts.foreground = 1;
@@ -58,6 +58,19 @@ main(int argc, char *argv[])
 			break;
 		case 'n':
 			check = 1;
+			break;
+		case 'P':
+			if (strcmp(optarg, "mda") == 0)
+				opts.paused |= CONFIG_PAUSE_MDA;
+			else if (strcmp(optarg, "mta") == 0)
+				opts.paused |= CONFIG_PAUSE_MTA;
+			else if (strcmp(optarg, "smtp") == 0)
+				opts.paused |= CONFIG_PAUSE_SMTP;
+			else {
+				fprintf(stderr, "smtpd: invalid -P %s (mda, "
+				    "mta or smtp)\n", optarg);
+				exit(1);
+			}
 			break;
 		case 'T':
 			if (log_trace_parse(optarg, &opts.trace) == -1) {
@@ -95,6 +108,7 @@ main(int argc, char *argv[])
 	conf = config_parse_file(opts.conffile, defines, 0, stderr);
 	if (conf == NULL)
 		exit(1);
+	conf->start_paused = opts.paused;
 	if (check) {
 		printf("configuration OK\n");
 		config_free(conf);

@@ -25,6 +25,7 @@
 
 #include "aliases/userinfo_msg.h"
 #include "lib/ipc.h"
+#include "deliver/relay_tls.h"
 #include "lib/log.h"
 #include "lib/priv.h"
 #include "lib/xmalloc.h"
@@ -179,6 +180,9 @@ parent_checks(struct parent *p)
 	if (tls_init(p->conf, err, sizeof(err)) == -1)
 		fatalx("%s", err);
 	tls_free();
+	/* likewise the relay actions' ca and pki */
+	if (relay_tls_check(p->conf, err, sizeof(err)) == -1)
+		fatalx("%s", err);
 }
 
 static void
@@ -297,6 +301,18 @@ parent_exec_role(struct parent *p, enum proc_id id)
 	argv[n++] = p->conffile;
 	if (p->opts->foreground)
 		argv[n++] = "-d";
+	if (p->opts->paused & CONFIG_PAUSE_MDA) {
+		argv[n++] = "-P";
+		argv[n++] = "mda";
+	}
+	if (p->opts->paused & CONFIG_PAUSE_MTA) {
+		argv[n++] = "-P";
+		argv[n++] = "mta";
+	}
+	if (p->opts->paused & CONFIG_PAUSE_SMTP) {
+		argv[n++] = "-P";
+		argv[n++] = "smtp";
+	}
 	for (i = 0; i < p->opts->verbose && i < 4; i++)
 		argv[n++] = "-v";
 	for (i = 0; i < p->opts->ntrace && i < PARENT_TRACE_MAX; i++) {

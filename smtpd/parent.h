@@ -16,6 +16,7 @@ struct parent_opts {
 	int		 trace;
 	const char	*tracelist[PARENT_TRACE_MAX];
 	int		 ntrace;
+	int		 paused;		/* CONFIG_PAUSE_*: -P */
 };
 
 void	parent_main(struct parent_opts *, struct config *, const char *argv0)

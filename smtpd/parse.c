@@ -35,10 +35,12 @@ static int	parse_include(struct parse *);
 static const struct parse_directive parse_directives[] = {
 	{ "action",	parse_action },
 	{ "bounce",	parse_global_bounce },
+	{ "ca",		parse_ca_decl },
 	{ "control",	parse_global_control },
 	{ "include",	parse_include },
 	{ "listen",	parse_listen },
 	{ "match",	parse_match },
+	{ "mta",	parse_global_mta },
 	{ "pki",	parse_pki_decl },
 	{ "queue",	parse_global_queue },
 	{ "smtp",	parse_global_smtp },
@@ -47,7 +49,7 @@ static const struct parse_directive parse_directives[] = {
 
 /* Recognised directives that are refused for now (LATER). */
 static const char *const parse_later_directives[] = {
-	"admd", "ca", "filter", "mda", "mta", "proc", "proc-exec", "report",
+	"admd", "filter", "mda", "proc", "proc-exec", "report",
 	"scheduler", "srs",
 };
 

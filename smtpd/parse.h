@@ -71,6 +71,7 @@ enum parse_ns {
 	PARSE_NS_TABLE,
 	PARSE_NS_PKI,
 	PARSE_NS_ACTION,
+	PARSE_NS_CA,
 };
 
 struct parse_name {
@@ -153,6 +154,8 @@ int	parse_table_ref(struct parse *, int, struct table_decl **);
 
 /* parse_pki.c */
 int	parse_pki_decl(struct parse *);
+int	parse_ca_decl(struct parse *);
+int	parse_ca_ref(struct parse *, struct ca **);
 int	parse_pki_ref(struct parse *, struct pki **);
 void	parse_pki_check(struct parse *);
 
@@ -161,6 +164,7 @@ int	parse_global_queue(struct parse *);
 int	parse_global_smtp(struct parse *);
 int	parse_global_bounce(struct parse *);
 int	parse_global_control(struct parse *);
+int	parse_global_mta(struct parse *);
 
 /* parse_addr.c: the addresses of one `listen on` */
 #define PARSE_ADDR_MAX		64

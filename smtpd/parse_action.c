@@ -19,7 +19,7 @@ static const char *const parse_action_later_local[] = {
 	"wrapper",
 };
 static const char *const parse_action_later_relay[] = {
-	"backup", "ca", "ciphers", "domain", "helo-src", "mail-from",
+	"backup", "ciphers", "domain", "helo-src", "mail-from",
 	"protocols", "src", "srs",
 };
 
@@ -234,6 +234,14 @@ parse_action_relay_opt(struct parse *p, struct action *a)
 		}
 		a->helo = xstrdup(helo);
 		return 0;
+	}
+	if (parse_accept_kw(p, "ca")) {
+		if (a->ca != NULL) {
+			parse_err(p, "ca already specified for this "
+			    "dispatcher");
+			return -1;
+		}
+		return parse_ca_ref(p, &a->ca);
 	}
 	if (parse_accept_kw(p, "pki")) {
 		if (a->pki != NULL) {

@@ -1,10 +1,13 @@
 /*
  * parse_global.c: the global options of smtpd.conf (spec/config.md
- * section 9): queue, smtp, bounce and the project's `control socket`.
+ * section 9): queue, smtp, bounce and the project's `control socket`
+ * and `mta resolver`.
  * Called by the directive loop in parse.c after the directive keyword.
  * A repeated global option overrides the earlier one, as in OpenSMTPD.
  */
+#include <sys/socket.h>
 #include <sys/un.h>
+#include <arpa/inet.h>
 
 #include <stdlib.h>
 #include <string.h>
@@ -74,6 +77,54 @@ parse_global_control(struct parse *p)
 	return parse_global_abspath(p, "control socket path",
 	    p->conf->control_socket, sizeof(p->conf->control_socket),
 	    sizeof(sun.sun_path) - 1);
+}
+
+/*
+ * mta resolver ADDRESS[@PORT] (project extension): the relay client sends
+ * every DNS query to that server instead of the system's resolvers.
+ * mta port N (project extension, Postfix's smtp_tcp_port): the port of
+ * the MX hosts, for tests and unusual networks.
+ */
+int
+parse_global_mta(struct parse *p)
+{
+	char v[CONFIG_RESOLVER_MAX], addr[CONFIG_RESOLVER_MAX];
+	struct in6_addr a6;
+	char *at, *end;
+	long port;
+
+	if (parse_accept_kw(p, "max-deferred"))
+		return parse_later(p, "max-deferred");
+	if (parse_accept_kw(p, "port")) {
+		if (parse_value_buf(p, "a port", v, sizeof(v)) == -1)
+			return -1;
+		if (parse_dest_port(v, p->flags, &p->conf->mta_port) == -1) {
+			parse_err(p, "invalid port \"%s\"", v);
+			return -1;
+		}
+		return 0;
+	}
+	if (!parse_accept_kw(p, "resolver"))
+		return parse_expected(p, "\"resolver\" or \"port\" after "
+		    "\"mta\"");
+	if (parse_value_buf(p, "a resolver address", v, sizeof(v)) == -1)
+		return -1;
+	memcpy(addr, v, sizeof(addr));
+	if ((at = strchr(addr, '@')) != NULL) {
+		*at++ = '\0';
+		port = strtol(at, &end, 10);
+		if (*at == '\0' || *end != '\0' || port < 1 || port > 65535) {
+			parse_err(p, "invalid resolver port \"%s\"", at);
+			return -1;
+		}
+	}
+	if (inet_pton(AF_INET, addr, &a6) != 1 &&
+	    inet_pton(AF_INET6, addr, &a6) != 1) {
+		parse_err(p, "invalid resolver address \"%s\"", addr);
+		return -1;
+	}
+	memcpy(p->conf->mta_resolver, v, sizeof(v));
+	return 0;
 }
 
 /* bounce warn-interval DELAY[, DELAY...] */

@@ -1,6 +1,7 @@
 /*
- * parse_pki.c: `pki NAME cert|key PATH` (spec/config.md section 3) and
- * references to a pki from `listen` and `relay`. Called by parse.c,
+ * parse_pki.c: `pki NAME cert|key PATH` (spec/config.md section 3),
+ * `ca NAME cert PATH` (OpenSMTPD's, for the relay client) and references
+ * to a pki from `listen` and `relay` and to a ca from `relay`. Called by parse.c,
  * parse_listen.c and parse_action.c. It never opens the files: the
  * parent loads and checks certificates and key modes at start-up.
  */
@@ -115,4 +116,53 @@ parse_pki_check(struct parse *p)
 			parse_err_at(p, pki->file, pki->line,
 			    "pki \"%s\" has no key", pki->name);
 	}
+}
+
+/* ca NAME cert PATH */
+int
+parse_ca_decl(struct parse *p)
+{
+	char name[CONFIG_HOSTNAME_MAX];
+	struct ca *ca;
+	char *path;
+
+	if (parse_value_buf(p, "a ca name", name, sizeof(name)) == -1)
+		return -1;
+	if (!parse_accept_kw(p, "cert"))
+		return parse_expected(p, "\"cert\" after the ca name");
+	if (parse_value(p, "a file name", &path) == -1)
+		return -1;
+	if (path[0] == '\0' || strlen(path) >= CONFIG_PATH_MAX) {
+		parse_err(p, "ca \"%s\": invalid certificate file name", name);
+		free(path);
+		return -1;
+	}
+	if (parse_names_get(&p->names, PARSE_NS_CA, name) != NULL) {
+		parse_err(p, "ca \"%s\" already defined", name);
+		free(path);
+		return -1;
+	}
+	ca = xcalloc(1, sizeof(*ca));
+	memcpy(ca->name, name, strlen(name) + 1);
+	ca->cert_file = path;
+	ca->file = p->dir_file;
+	ca->line = p->dir_line;
+	TAILQ_INSERT_TAIL(&p->conf->cas, ca, entry);
+	parse_names_put(&p->names, PARSE_NS_CA, ca->name, ca);
+	return 0;
+}
+
+/* A ca NAME declared earlier. */
+int
+parse_ca_ref(struct parse *p, struct ca **out)
+{
+	char name[CONFIG_HOSTNAME_MAX];
+
+	if (parse_value_buf(p, "a ca name", name, sizeof(name)) == -1)
+		return -1;
+	if ((*out = parse_names_get(&p->names, PARSE_NS_CA, name)) == NULL) {
+		parse_err(p, "ca \"%s\" not defined", name);
+		return -1;
+	}
+	return 0;
 }

@@ -49,6 +49,11 @@ static const char *imsg_names[] = {
 	N(CTL_ACK),
 	N(LKA_AUTH),
 	N(LKA_AUTH_RES),
+	N(MTA_TRANSFER),
+	N(MTA_RESULT),
+	N(MTA_FLUSH),
+	N(LKA_CREDS),
+	N(LKA_CREDS_RES),
 };
 #undef N
 

@@ -120,6 +120,20 @@ enum imsg_type {
 	 */
 	IMSG_LKA_AUTH,		/* smtp -> lookup: struct auth_req, encoded */
 	IMSG_LKA_AUTH_RES,	/* lookup -> smtp: struct auth_res, encoded */
+
+	/*
+	 * queue <-> relay: relay deliveries (queue/mda_msg.h, the same
+	 * struct mda_result). One TRANSFER per due MTA envelope, with the
+	 * message file read-only; one RESULT per envelope.
+	 */
+	IMSG_MTA_TRANSFER,	/* queue -> relay: encoded envelope + fd */
+	IMSG_MTA_RESULT,	/* relay -> queue: struct mda_result */
+	IMSG_MTA_FLUSH,		/* queue -> relay: `smtpctl schedule` lifts
+				 * the destinations' holds (no payload) */
+
+	/* relay <-> lookup: smarthost credentials (aliases/creds_msg.h) */
+	IMSG_LKA_CREDS,		/* relay -> lookup: struct creds_req */
+	IMSG_LKA_CREDS_RES,	/* lookup -> relay: struct creds_res */
 };
 
 #define PING_MAX		256

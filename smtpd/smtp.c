@@ -102,6 +102,7 @@ smtp_start(struct role *r)
 	smtp_server.conf = r->conf;
 	smtp_server.loop = r->loop;
 	smtp_server.throttle = auth_throttle_new(NULL);
+	smtp_ctl_pause((r->conf->start_paused & CONFIG_PAUSE_SMTP) != 0);
 	r->data = &smtp_server;
 }
 

@@ -44,6 +44,7 @@ void	smtp_session_start(struct smtp_listener *, int fd,
 /* smtp_ctl.c: smtpctl commands (IMSG_CTL_REQUEST) and session counters */
 int	smtp_ctl_request(struct role *, struct ipc_msg *);
 int	smtp_ctl_paused(void);
+void	smtp_ctl_pause(int);
 void	smtp_ctl_refuse(struct smtp_listener *, int);
 void	smtp_ctl_session_open(const struct session *);
 void	smtp_ctl_session_close(const struct session *);

@@ -84,6 +84,13 @@ smtp_ctl_paused(void)
 	return smtp_paused;
 }
 
+/* smtpd -P smtp: paused from the start. */
+void
+smtp_ctl_pause(int on)
+{
+	smtp_paused = on;
+}
+
 /* A connection while paused: told so, never read. */
 void
 smtp_ctl_refuse(struct smtp_listener *sl, int fd)

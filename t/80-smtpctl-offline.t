@@ -151,7 +151,8 @@ SKIP: {
 	    "show", "stats");
 	is($rc, 1, "a missing SMTPD_CONF: exit 1");
 
-	my $d = SmtpdTest->new(conf => <<'CONF');
+	# -P mta: relay envelopes stay queued as they were committed
+	my $d = SmtpdTest->new(args => [ '-P', 'mta' ], conf => <<'CONF');
 listen on 127.0.0.1 port @PORT@
 action "out" relay
 match from any for domain "relay.test" action "out"

@@ -25,7 +25,8 @@ use SmtpClient;
 my $user = SmtpdTest::delivery_user();
 plan skip_all => "no delivery user" unless defined $user;
 
-my $d = SmtpdTest->new(conf => <<'CONF');
+# -P mta: relay envelopes stay queued as they were committed
+my $d = SmtpdTest->new(args => [ '-P', 'mta' ], conf => <<'CONF');
 listen on 127.0.0.1 port @PORT@
 action "local" maildir "@DIR@/mail/%{user.username}/Maildir"
 action "out" relay
@@ -103,7 +104,7 @@ $d->stop;
 for my $k (sort keys %file) {
 	ok(move($file{$k}, "$dir/aside/$evpid{$k}"), "$evpid{$k} taken out while stopped");
 }
-my $d2 = SmtpdTest->new(dir => $dir, no_conf => 1);
+my $d2 = SmtpdTest->new(dir => $dir, no_conf => 1, args => [ '-P', 'mta' ]);
 $d2->start;
 ok($d2->wait_log(qr/queue event=walk messages=2 envelopes=2 quarantined=0 /),
     "after the restart the daemon knows two envelopes");

@@ -141,6 +141,9 @@ sub new {
 		pid	=> undef,
 	}, $class;
 	$self->{ports} = [ map { free_port() } 1 .. 9 ];
+	# where the relay client's DNS goes unless the test says: a loopback
+	# port nobody serves, so no query ever leaves the machine
+	$self->{nodns} = free_port();
 	$self->{port} = $self->{ports}[0];
 	$self->write_conf($args{conf} // "listen on 127.0.0.1 port \@PORT\@\n")
 	    unless $args{no_conf};
@@ -169,6 +172,10 @@ sub write_conf {
 	    unless $text =~ /^\s*queue\s+directory\b/m;
 	$text = "control socket \"" . $self->control_socket . "\"\n" . $text
 	    unless $text =~ /^\s*control\s+socket\b/m;
+	# appended, so the test's own line numbers stay as written
+	$text .= ($text =~ /\n\z/ || $text eq "" ? "" : "\n")
+	    . "mta resolver 127.0.0.1\@$self->{nodns}\n"
+	    unless $text =~ /^\s*mta\s+resolver\b/m;
 	$self->write_file("smtpd.conf", $text);
 	return $self->conf_path;
 }
@@ -381,7 +388,7 @@ sub stop {
 		$self->{stray} = [@left];
 		kill 'KILL', @left;
 	}
-	@LIVE = grep { $_ != $self } @LIVE;
+	@LIVE = grep { defined $_ && $_ != $self } @LIVE;
 	return $took;
 }
 

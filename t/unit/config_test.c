@@ -286,10 +286,9 @@ test_obsolete_later(void **state)
 	    "filter f phase connect match rdns disconnect \"go away\"\n"
 	    "ca x cert \"/x\"\nscheduler limit\nsrs key x\nadmd x\n"
 	    "proc p \"/bin/p\"\nqueue compression\nqueue encryption x\n",
-	    "test.conf:1: \"mta\" is not supported yet\n"
+	    "test.conf:1: \"max-deferred\" is not supported yet\n"
 	    "test.conf:2: \"mda\" is not supported yet\n"
 	    "test.conf:3: \"filter\" is not supported yet\n"
-	    "test.conf:4: \"ca\" is not supported yet\n"
 	    "test.conf:5: \"scheduler\" is not supported yet\n"
 	    "test.conf:6: \"srs\" is not supported yet\n"
 	    "test.conf:7: \"admd\" is not supported yet\n"
@@ -298,6 +297,42 @@ test_obsolete_later(void **state)
 	    "test.conf:10: \"encryption\" is not supported yet\n");
 	cfg_err("pki x dhe auto\n", "test.conf:1: \"dhe\" is not supported "
 	    "yet\n");
+}
+
+/* ca NAME cert FILE, relay ... ca NAME, mta resolver ADDR[@PORT] */
+static void
+test_relay_ca_resolver(void **state)
+{
+	struct config *c;
+
+	(void)state;
+	c = cfg_ok("ca \"corp\" cert \"/etc/ssl/corp.pem\"\n"
+	    "mta resolver 127.0.0.1@5353\n"
+	    "action out relay host smtp+tls://mx.example.net ca corp\n");
+	assert_string_equal(TAILQ_FIRST(&c->cas)->cert_file,
+	    "/etc/ssl/corp.pem");
+	assert_ptr_equal(TAILQ_FIRST(&c->actions)->ca, TAILQ_FIRST(&c->cas));
+	assert_string_equal(c->mta_resolver, "127.0.0.1@5353");
+	config_free(c);
+	c = cfg_ok("mta resolver \"::1\"\n");
+	assert_string_equal(c->mta_resolver, "::1");
+	config_free(c);
+	cfg_err("action out relay ca nope\n",
+	    "test.conf:1: ca \"nope\" not defined\n");
+	cfg_err("ca a cert \"/x\"\nca a cert \"/y\"\n",
+	    "test.conf:2: ca \"a\" already defined\n");
+	cfg_err("ca a key \"/x\"\n",
+	    "test.conf:1: expected \"cert\" after the ca name, got keyword \"key\"\n");
+	cfg_err("mta resolver 127.0.0.1@0\n",
+	    "test.conf:1: invalid resolver port \"0\"\n");
+	cfg_err("mta resolver dns.example\n",
+	    "test.conf:1: invalid resolver address \"dns.example\"\n");
+	cfg_err("mta bogus\n",
+	    "test.conf:1: expected \"resolver\" or \"port\" after \"mta\", "
+	    "got \"bogus\"\n");
+	c = cfg_ok("mta port 2525\n");
+	assert_int_equal(c->mta_port, 2525);
+	config_free(c);
 }
 
 static void
@@ -579,6 +614,7 @@ main(void)
 		cmocka_unit_test(test_lexical_errors),
 		cmocka_unit_test(test_global_errors),
 		cmocka_unit_test(test_obsolete_later),
+		cmocka_unit_test(test_relay_ca_resolver),
 		cmocka_unit_test(test_macros),
 		cmocka_unit_test(test_include),
 		cmocka_unit_test(test_tables),
