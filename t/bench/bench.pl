@@ -1,14 +1,16 @@
 #!/usr/bin/perl
-# bench.pl: `make bench`, a benchmark and never a test. Four kinds of
+# bench.pl: `make bench`, a benchmark and never a test. Five kinds of
 # run (BENCH_MODES), each ours against another server in the same run,
 # driven by Postfix's smtp-source (tls: by t/bench/tls-source.py) with
 # 5000 messages (BENCH_MESSAGES) per run, one message per connection
 # (smtp-source's default), for each message size and session count:
 #
 #   commit        accept-and-commit over SMTP on loopback: our smtpd
-#                 (mail routed to a relay action, so nothing is
-#                 delivered) against Postfix's smtpd + cleanup (no qmgr,
-#                 nothing delivered). msg/s = committed messages over
+#                 (mail routed to a relay action whose relay client is
+#                 paused with `smtpctl pause mta` right after the daemon
+#                 is ready, so nothing leaves: the envelopes stay queued)
+#                 against Postfix's smtpd + cleanup (no qmgr, nothing
+#                 delivered). msg/s = committed messages over
 #                 smtp-source's wall time.
 #   smtp-maildir  end to end, SMTP to Maildir: our smtpd with a maildir
 #                 action against a whole Postfix delivering with local(8)
@@ -32,6 +34,21 @@
 #                 each run one `openssl s_client -starttls smtp` session
 #                 (outside the measurement) shows what the server chose
 #                 (version, cipher, signature, key exchange group).
+#                 Our relay client is paused as in the commit rows.
+#   relay         relay throughput, queue to a loopback sink: each server
+#                 relays what smtp-source injects to Postfix's smtp-sink
+#                 on 127.0.0.1 (a fresh sink per run, counting messages
+#                 with -c, throwing them away): our smtpd with
+#                 `action "out" relay host smtp://127.0.0.1:SINKPORT` and
+#                 `match from any for any action "out"` against a whole
+#                 Postfix (smtpd, cleanup, qmgr, smtp(8)) with
+#                 relayhost = [127.0.0.1]:SINKPORT, every smtp(8) setting
+#                 at its default. The clock runs from smtp-source's start
+#                 until the sink has counted every message (the change
+#                 time of its counter output, polled every 20 ms); a run
+#                 in which the sink gets nothing ends after 30 s without
+#                 progress (or BENCH_TIMEOUT) and has no rate. The sink's
+#                 CPU is not the server's (shown in the notes).
 #
 # The end-to-end recipient is the unprivileged user BENCH_USER (default
 # smtpbench, created like t/lib/users.sh does); every server delivers as
@@ -48,7 +65,7 @@
 #   BENCH_MESSAGES=5000        messages per run
 #   BENCH_SIZES="1024 102400"  message sizes in bytes (smtp-source -l)
 #   BENCH_SESSIONS="1 20"      parallel sessions (smtp-source -s)
-#   BENCH_MODES="commit smtp-maildir lmtp-maildir tls"
+#   BENCH_MODES="commit smtp-maildir lmtp-maildir tls relay"
 #   BENCH_TLS_SIZES=1024       message sizes of the tls rows
 #   BENCH_TLS_SESSIONS=20      parallel sessions of the tls rows
 #   BENCH_TLS_CIPHERS=STR      our smtpd's `smtp ciphers` (a GnuTLS priority
@@ -120,7 +137,7 @@ my $MESSAGES	= $ENV{BENCH_MESSAGES} // 5000;
 my @SIZES	= split ' ', ($ENV{BENCH_SIZES} // '1024 102400');
 my @SESSIONS	= split ' ', ($ENV{BENCH_SESSIONS} // '1 20');
 my @SERVERS	= split ' ', ($ENV{BENCH_SERVERS} // 'smtpd postfix dovecot');
-my @MODES	= split ' ', ($ENV{BENCH_MODES} // 'commit smtp-maildir lmtp-maildir tls');
+my @MODES	= split ' ', ($ENV{BENCH_MODES} // 'commit smtp-maildir lmtp-maildir tls relay');
 my @TLS_SIZES	= split ' ', ($ENV{BENCH_TLS_SIZES} // '1024');
 my @TLS_SESSIONS = split ' ', ($ENV{BENCH_TLS_SESSIONS} // '20');
 my $TLS_CIPHERS	= $ENV{BENCH_TLS_CIPHERS} // '';
@@ -145,13 +162,16 @@ my %MODE = (
 	    title => 'end to end, LMTP (UNIX socket) to Maildir/new: smtpd (lmtp listener, maildir action) vs Dovecot lmtp' },
 	'tls' => { other => 'postfix', tls => 1,
 	    title => 'STARTTLS sessions (one 1 KB message each, nothing delivered): smtpd (listen ... tls) vs Postfix smtpd (tls_security_level may)' },
+	'relay' => { other => 'postfix', e2e => 1, relay => 1,
+	    title => 'relay, queue to a loopback smtp-sink: smtpd (relay host smtp://127.0.0.1:SINK) vs Postfix smtp(8) (relayhost [127.0.0.1]:SINK)' },
 );
 my %SERVER_ON = map { $_ => 1 } @SERVERS;
 for my $m (@MODES) {
-	die "bench: unknown mode $m (commit, smtp-maildir, lmtp-maildir, tls)\n" unless $MODE{$m};
+	die "bench: unknown mode $m (commit, smtp-maildir, lmtp-maildir, tls, relay)\n" unless $MODE{$m};
 }
 sub wants { my ($server, $mode) = @_; return $SERVER_ON{$server} && grep { $_ eq $mode } @MODES }
-my $E2E = grep { $MODE{$_}{e2e} } @MODES;
+# End to end into a Maildir: the runs that need BENCH_USER.
+my $E2E = grep { $MODE{$_}{e2e} && !$MODE{$_}{relay} } @MODES;
 
 die "BENCH_MESSAGES must be a positive number\n" unless $MESSAGES =~ /^\d+$/ && $MESSAGES > 0;
 die "bench: $BUILD/smtpd is missing (make all)\n" unless -x "$BUILD/smtpd";
@@ -161,7 +181,15 @@ my $SMTP_SOURCE = find_prog('smtp-source')
 my $POSTFIX = find_prog('postfix');
 die "bench: postfix not found (Debian package postfix)\n"
     if !$POSTFIX && (wants('postfix', 'commit') || wants('postfix', 'smtp-maildir') ||
-    wants('postfix', 'tls'));
+    wants('postfix', 'tls') || wants('postfix', 'relay'));
+# The relay rows' sink, run as an unprivileged user (smtp-sink -u).
+my ($SMTP_SINK, $SINK_USER);
+if (grep { $_ eq 'relay' } @MODES) {
+	$SMTP_SINK = find_prog('smtp-sink')
+	    // die "bench: smtp-sink not found (Debian package postfix; relay rows)\n";
+	$SINK_USER = (grep { defined getpwnam($_) } 'nobody', $USER)[0]
+	    // die "bench: no unprivileged user (nobody) to run smtp-sink as\n";
+}
 my $DOVECOT = find_prog('dovecot');
 die "bench: dovecot not found (Debian package dovecot-lmtpd)\n"
     if wants('dovecot', 'lmtp-maildir') && !($DOVECOT && -x '/usr/lib/dovecot/lmtp');
@@ -191,6 +219,7 @@ if ($E2E) {
 my @LIVE_PIDS;		# pids we started and have not reaped yet
 my %PF_LIVE;		# postfix roots started and not yet stopped
 my %SMTPD_LIVE;		# config paths of our daemons not yet stopped
+my %SINK_LIVE;		# smtp-sink pids not yet stopped
 my %DV_LIVE;		# dovecot roots started and not yet stopped => master pid
 my $TMP;
 my $interrupted = 0;
@@ -219,6 +248,7 @@ sub cleanup_all {
 		waitpid($pid, 0);
 	}
 	@LIVE_PIDS = ();
+	sink_stop($_) for keys %SINK_LIVE;
 	postfix_stop($_) for keys %PF_LIVE;
 	sweep_smtpd($_) for keys %SMTPD_LIVE;
 	dovecot_stop($_) for keys %DV_LIVE;
@@ -525,8 +555,10 @@ sub tls_probe {
 # argument (127.0.0.1:PORT or unix:PATH). Options: lmtp => 1 (smtp-source
 # -L), rcpt => address, maildir => [dirs]: an end-to-end run, which goes
 # on after smtp-source exits until every message is a file in those dirs
-# (new/ and cur/ of the Maildir). Returns { wall, client_cpu, rc, out,
-# hwm, rss, busy, timed_out } and, end to end, { delivered, e2e }.
+# (new/ and cur/ of the Maildir); sink => the counter output of a relay
+# run's smtp-sink (sink_start), the same until the sink has counted every
+# message. Returns { wall, client_cpu, rc, out, hwm, rss, busy, timed_out }
+# and, end to end, { delivered, e2e, stalled }.
 # With tls => 1 the client is tls-source.py (STARTTLS), same arguments.
 sub drive {
 	my ($root, $target, $size, $sessions, $tag, %o) = @_;
@@ -569,6 +601,7 @@ sub drive {
 	my $deadline = time + $TIMEOUT;
 	my ($timed_out, $src_done, $delivered, $stalled) = (0, 0, 0, 0);
 	my ($next_mem, $last_n, $last_change) = (0, -1, time);
+	my $sink_last = 0;
 	while (1) {
 		if (!$src_done && waitpid($w, WNOHANG) != 0) {
 			$src_done = 1;
@@ -582,9 +615,13 @@ sub drive {
 			$next_mem = $now + 0.2;
 		}
 		if ($src_done) {
-			last unless $o{maildir};
-			$delivered = 0;
-			$delivered += count_entries($_) for @{ $o{maildir} };
+			last unless $o{maildir} || $o{sink};
+			if ($o{sink}) {
+				($delivered, $sink_last) = sink_count($o{sink});
+			} else {
+				$delivered = 0;
+				$delivered += count_entries($_) for @{ $o{maildir} };
+			}
 			last if $delivered >= $MESSAGES;
 			if ($delivered != $last_n) {
 				($last_n, $last_change) = ($delivered, $now);
@@ -618,8 +655,84 @@ sub drive {
 		$d{delivered} = $n;
 		$d{e2e} = $t0 && $last ? $last - $t0 : 0;
 		$d{stalled} = $stalled;
+	} elsif ($o{sink}) {
+		# The sink's last update when it had counted them all (the
+		# poll that saw it), or whatever it has now.
+		my ($n, $last) = $delivered >= $MESSAGES ? ($delivered, $sink_last)
+		    : sink_count($o{sink});
+		$d{delivered} = $n;
+		$d{e2e} = $t0 && $last && $n >= $MESSAGES ? $last - $t0 : 0;
+		$d{stalled} = $stalled;
 	}
 	return \%d;
+}
+
+# ---------------------------------------------------------------- the sink
+# The relay rows' far end: Postfix's smtp-sink on a free loopback port,
+# one per run (so its counters start at 0), throwing messages away. It
+# runs as $SINK_USER (-u), announces no AUTH, XCLIENT or XFORWARD (-a -C
+# -F), and with -c writes its counters ("sess=N quit=N mesg=N\r")
+# unbuffered to FILE at every session end, QUIT and ".". Returns
+# (pid, port, FILE).
+sub sink_start {
+	my ($tag) = @_;
+	my $port = free_port();
+	my $out = "$TMP/$tag.sink";
+	my $pid = fork() // die "bench: fork: $!\n";
+	if ($pid == 0) {
+		setpgid(0, 0);
+		$SIG{$_} = 'DEFAULT' for qw(INT TERM HUP PIPE);
+		open(STDIN, '<', '/dev/null');
+		open(STDOUT, '>', $out);
+		open(STDERR, '>', "$out.err");
+		exec($SMTP_SINK, '-c', '-a', '-C', '-F', '-u', $SINK_USER,
+		    '-h', 'sink.bench.example', "127.0.0.1:$port", 256) or _exit(127);
+	}
+	$SINK_LIVE{$pid} = 1;
+	# Listening? A probe connection (it shows as one session, no mail).
+	my $deadline = time + 5;
+	while (1) {
+		if (waitpid($pid, WNOHANG) == $pid) {
+			delete $SINK_LIVE{$pid};
+			die "bench: smtp-sink exited at start: " . (slurp("$out.err") // '') . "\n";
+		}
+		my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $port,
+		    Proto => 'tcp', Timeout => 1);
+		if ($s) {
+			close $s;
+			last;
+		}
+		die "bench: smtp-sink not listening on 127.0.0.1:$port after 5 s\n"
+		    if time > $deadline;
+		sleep 0.02;
+	}
+	return ($pid, $port, $out);
+}
+
+# (messages counted, change time of the counter file): the last counters
+# line is at the end of the file, so only its tail is read.
+sub sink_count {
+	my ($file) = @_;
+	open(my $fh, '<', $file) or return (0, 0);
+	my $size = -s $fh;
+	seek($fh, $size > 256 ? $size - 256 : 0, 0);
+	local $/;
+	my $tail = <$fh> // '';
+	close $fh;
+	my @st = Time::HiRes::stat($file);
+	my ($n) = $tail =~ /.*\bmesg=(\d+)/s;
+	return ($n // 0, $st[9] // 0);
+}
+
+# Stop one sink by PID; returns its CPU seconds and what it said.
+sub sink_stop {
+	my ($pid, $out) = @_;
+	return (0, '') unless delete $SINK_LIVE{$pid};
+	my $cpu = proc_cpu($pid);
+	stop_pids(2, $pid);
+	waitpid($pid, 0);
+	my $err = defined $out ? slurp("$out.err") // '' : '';
+	return ($cpu, $err);
 }
 
 # Entries of one directory, without . and ..; 0 if it does not exist yet.
@@ -652,7 +765,7 @@ my %SMTPD_OK_EVENT = map { $_ => 1 } qw(connected mail rcpt accepted commit
     starting ready walk signal shutdown);
 
 sub smtpd_log_problems {
-	my ($log) = @_;
+	my ($log, $relay) = @_;
 	my (%count, @first);
 	for my $l (split /\n/, $log) {
 		my $ok = 0;
@@ -662,9 +775,14 @@ sub smtpd_log_problems {
 			my $e = $1;
 			$ok = 1 if $SMTPD_OK_EVENT{$e};
 			$ok = 1 if $e eq 'closed' && $l =~ /reason=quit\b/;
-			# commit mode: the relay client does not exist yet, so
-			# the queue holds each relayed envelope (and says so).
-			$ok = 1 if $e eq 'hold' && $l =~ /reason="relay not available yet"/;
+			# commit and tls: the relay client is paused (or does
+			# not exist yet), so the queue holds each relayed
+			# envelope and says so. Not in the relay rows.
+			$ok = 1 if $e eq 'hold' && !$relay &&
+			    $l =~ /reason="(?:relay not available yet|[^"]*paus)/;
+			# commit and tls: the bench's own smtpctl commands.
+			$ok = 1 if $e eq 'command' &&
+			    $l =~ /\bcommand="(?:pause mta|show status)"/;
 			# lmtp-maildir: the LMTP front's per-transaction summary.
 			$ok = 1 if $e eq 'lmtp-result' &&
 			    $l =~ /\brcpts=(\d+) delivered=\1 returned=0 kept=0\b/;
@@ -691,7 +809,17 @@ sub smtpd_run {
 	my $conf = "$dir/smtpd.conf";
 	my $target = "127.0.0.1:$port";
 	my $maildir = "$dir/mail/$USER/Maildir";
-	if ($m->{tls}) {
+	my ($sink_pid, $sink_port, $sink_out);
+	($sink_pid, $sink_port, $sink_out) = sink_start($tag) if $m->{relay};
+	if ($m->{relay}) {
+		spit($conf, <<"CONF");
+queue directory "$dir/spool"
+control socket "$dir/smtpd.sock"
+listen on 127.0.0.1 port $port
+action "out" relay host smtp://127.0.0.1:$sink_port
+match from any for any action "out"
+CONF
+	} elsif ($m->{tls}) {
 		my $ciphers = $TLS_CIPHERS ne '' ? "smtp ciphers \"$TLS_CIPHERS\"\n" : '';
 		spit($conf, <<"CONF");
 queue directory "$dir/spool"
@@ -753,6 +881,8 @@ CONF
 	}
 	die "bench: smtpd not ready after 15 s:\n" . (slurp($logf) // '')
 	    unless (slurp($logf) // '') =~ /event=ready/;
+	# commit and tls: mail goes to a relay action, so nothing may leave.
+	my $pause_note = $m->{e2e} ? undef : smtpd_pause_mta($conf);
 	if ($m->{lmtp}) {
 		$deadline = time + 5;
 		sleep 0.02 while !-S "$dir/lmtp.sock" && time < $deadline;
@@ -761,7 +891,8 @@ CONF
 	my ($cpu0, $by0) = tree_cpu($pid);
 	my $d = drive($pid, $target, $size, $sessions, $tag, lmtp => $m->{lmtp},
 	    tls => $m->{tls},
-	    $m->{e2e} ? (rcpt => $RCPT_E2E, maildir => ["$maildir/new", "$maildir/cur"]) : ());
+	    $m->{relay} ? (sink => $sink_out)
+	    : $m->{e2e} ? (rcpt => $RCPT_E2E, maildir => ["$maildir/new", "$maildir/cur"]) : ());
 	my ($cpu1, $by1) = tree_cpu($pid);
 	$d->{split} = cpu_split($by0, $by1);
 	$d->{probe} = $probe;
@@ -771,7 +902,7 @@ CONF
 	my $committed = $m->{e2e} ? $d->{delivered}
 	    : count_files("$dir/spool/queue", qr/^message$/);
 	my $queued = 0;
-	if ($m->{e2e}) {
+	if ($m->{e2e} && $committed == $MESSAGES) {
 		# Delivered messages leave the queue: wait (bounded) for that.
 		my $dl = time + 10;
 		while (($queued = count_files("$dir/spool/queue", qr/^message$/)) && time < $dl) {
@@ -798,21 +929,61 @@ CONF
 	my $stop_s = time - $t0;
 	@LIVE_PIDS = grep { $_ != $pid } @LIVE_PIDS;
 	my @stray = sweep_smtpd($conf);
+	my ($sink_cpu, $sink_err) = $sink_pid ? sink_stop($sink_pid, $sink_out) : (0, '');
 
-	my ($cnt, $first) = smtpd_log_problems(slurp($logf) // '');
+	my $log = slurp($logf) // '';
+	my ($cnt, $first) = smtpd_log_problems($log, $m->{relay});
 	my @notes;
+	push @notes, $pause_note if $pause_note;
+	if ($m->{relay}) {
+		push @notes, relay_notes($committed, $sink_cpu, $sink_err);
+		my $held = () = $log =~ /\bevent=hold\b/g;
+		my ($why) = $log =~ /\bevent=hold reason="([^"]*)"/;
+		push @notes, "NOTHING RELAYED: our queue held $held envelopes (event=hold" .
+		    ($why ? " reason=\"$why\"" : '') . ")" if $held && !$committed;
+	}
 	push @notes, "exit status $status" if $status ne '0';
 	push @notes, sprintf("stop took %.1f s", $stop_s) if $stop_s > 2;
 	push @notes, "stray processes killed: @stray" if @stray;
 	push @notes, "incoming/ not empty: $incoming" if $incoming;
 	push @notes, "corrupt/ not empty: $corrupt" if $corrupt;
-	push @notes, "still queued 10 s after the last delivery: $queued" if $queued;
+	push @notes, "still queued 10 s after the last delivery: $queued"
+	    if $queued && $committed == $MESSAGES;
 	my $res = result($mode, 'smtpd', $size, $sessions, $d, $cpu1 - $cpu0,
 	    $committed, $nproc, \@notes);
 	$res->{log_counts} = $cnt;
 	$res->{log_first} = $first;
 	# The spool stays until the end: see "Spools are kept" in the header.
 	return $res;
+}
+
+# `smtpctl -f CONF pause mta` (as root, over the config's control
+# socket), before any mail comes in, so the commit and tls rows relay
+# nothing once our relay client exists: the envelopes stay queued.
+# Checked with `show status`. While the daemon answers that the relay
+# client is not built yet, nothing can leave anyway: a note says so.
+# Returns a note for the run, or undef.
+sub smtpd_pause_mta {
+	my ($conf) = @_;
+	my ($rc, $out) = cmd_out("$BUILD/smtpctl", '-f', $conf, 'pause', 'mta');
+	$out =~ s/\s+\z//;
+	if ($rc) {
+		return "pause mta: \"$out\" (nothing can be relayed anyway)"
+		    if $out =~ /not (?:available|built|supported)/i;
+		die "bench: smtpctl -f $conf pause mta failed ($rc): $out\n";
+	}
+	my ($src, $st) = cmd_out("$BUILD/smtpctl", '-f', $conf, 'show', 'status');
+	die "bench: after smtpctl pause mta, show status says:\n$st"
+	    unless !$src && $st =~ /^MTA paused/mi;
+	return undef;
+}
+
+# The relay rows' notes on what the sink saw.
+sub relay_notes {
+	my ($relayed, $sink_cpu, $sink_err) = @_;
+	my @n = (sprintf "sink: counted %d of %d, its cpu %.2f s", $relayed, $MESSAGES, $sink_cpu);
+	push @n, "sink said: " . join(' | ', grep { /\S/ } split /\n/, $sink_err) if $sink_err =~ /\S/;
+	return @n;
 }
 
 # Everything still running with our config path in its command line.
@@ -889,9 +1060,12 @@ sub postfix_run {
 	my $m = $MODE{$mode};
 	my $root = "$TMP/$tag";
 	my $port = free_port();
+	my ($sink_pid, $sink_port, $sink_out);
+	($sink_pid, $sink_port, $sink_out) = sink_start($tag) if $m->{relay};
 	my ($rc, $out) = cmd_out('sh', $PF_CONF, $root, $port,
-	    $m->{e2e} ? 'maildir' : $m->{tls} ? ('tls', $CERTS->cert('localhost'),
-	    $CERTS->key('localhost')) : 'commit');
+	    $m->{relay} ? ('relay', $sink_port) : $m->{e2e} ? 'maildir'
+	    : $m->{tls} ? ('tls', $CERTS->cert('localhost'), $CERTS->key('localhost'))
+	    : 'commit');
 	die "bench: postfix-conf.sh failed: $out\n" if $rc;
 	my $probe = create_probe($root);
 	settle();
@@ -906,7 +1080,8 @@ sub postfix_run {
 	my $maildir = "$root/mail/$USER";
 	my ($cpu0, $by0) = tree_cpu($master);
 	my $d = drive($master, "127.0.0.1:$port", $size, $sessions, $tag, tls => $m->{tls},
-	    $m->{e2e} ? (rcpt => $RCPT_E2E, maildir => ["$maildir/new", "$maildir/cur"]) : ());
+	    $m->{relay} ? (sink => $sink_out)
+	    : $m->{e2e} ? (rcpt => $RCPT_E2E, maildir => ["$maildir/new", "$maildir/cur"]) : ());
 	my ($cpu1, $by1) = tree_cpu($master);
 	$d->{split} = cpu_split($by0, $by1);
 	$d->{probe} = $probe;
@@ -920,7 +1095,7 @@ sub postfix_run {
 		return $incoming + $active;
 	};
 	$queued_q->();
-	if ($m->{e2e}) {
+	if ($m->{e2e} && $d->{delivered} == $MESSAGES) {
 		# Delivered messages leave the queue: wait (bounded) for that.
 		my $dl = time + 10;
 		sleep 0.1 while $queued_q->() && time < $dl;
@@ -933,16 +1108,23 @@ sub postfix_run {
 	my $t0 = time;
 	my @stray = postfix_stop($root);
 	my $stop_s = time - $t0;
+	my ($sink_cpu, $sink_err) = $sink_pid ? sink_stop($sink_pid, $sink_out) : (0, '');
 	my ($cnt, $first, $qmgr, $clock) = postfix_log_problems(slurp("$root/maillog") // '');
 	my @notes;
+	push @notes, relay_notes($d->{delivered}, $sink_cpu, $sink_err) if $m->{relay};
 	push @notes, "stray processes killed: @stray" if @stray;
 	push @notes, sprintf("stop took %.1f s", $stop_s) if $stop_s > 5;
 	push @notes, "$_/: $other{$_}" for sort keys %other;
 	if ($m->{e2e}) {
 		push @notes, "still queued 10 s after the last delivery: incoming $incoming + active $active"
 		    if $incoming + $active;
-		my $sent = () = (slurp("$root/maillog") // '') =~ /status=sent \(delivered to maildir\)/g;
-		push @notes, "log: $sent 'status=sent (delivered to maildir)'";
+		if ($m->{relay}) {
+			my $sent = () = (slurp("$root/maillog") // '') =~ /relay=127\.0\.0\.1\[127\.0\.0\.1\]:\d+, .*status=sent/g;
+			push @notes, "log: $sent 'status=sent' to the sink";
+		} else {
+			my $sent = () = (slurp("$root/maillog") // '') =~ /status=sent \(delivered to maildir\)/g;
+			push @notes, "log: $sent 'status=sent (delivered to maildir)'";
+		}
 	} else {
 		push @notes, "incoming $incoming + active $active";
 	}
@@ -1087,10 +1269,12 @@ sub result {
 	my $client = $d->{tls} ? 'tls-source' : 'smtp-source';
 	unshift @n, "$client exit status " . ($d->{rc} >> 8) .
 	    ($d->{rc} & 127 ? " signal " . ($d->{rc} & 127) : '') if $d->{rc};
-	unshift @n, "no new delivery for 30 s after smtp-source exited" if $d->{stalled};
+	my $relay = $MODE{$mode}{relay};
+	unshift @n, ($relay ? "nothing new at the sink" : "no new delivery") .
+	    " for 30 s after smtp-source exited" if $d->{stalled};
 	unshift @n, "TIMED OUT after $TIMEOUT s" if $d->{timed_out};
-	unshift @n, ($e2e ? "DELIVERED" : "COMMITTED") . " $committed != SENT $MESSAGES"
-	    unless $complete;
+	unshift @n, ($relay ? "RELAYED" : $e2e ? "DELIVERED" : "COMMITTED") .
+	    " $committed != SENT $MESSAGES" unless $complete;
 	my $client_tls = '';
 	if ($d->{tls}) {
 		# tls-source.py: a summary, what each session negotiated, errors.
@@ -1167,6 +1351,9 @@ my $HEADER_TLS = sprintf "%-8s %7s %4s %6s %8s %9s %7s %8s %7s %8s %6s %8s %7s\n
     'ms/sess', 'HWM MB', 'RSS MB', 'procs', 'client s', 'crt us';
 my $HEADER_E2E = sprintf "%-8s %7s %4s %6s %7s %7s %9s %7s %8s %7s %8s %6s %8s %7s\n",
     'server', 'size', 'sess', 'deliv', 'smtp s', 'e2e s', 'msg/s', 'cpu s',
+    'ms/msg', 'HWM MB', 'RSS MB', 'procs', 'client s', 'crt us';
+my $HEADER_RELAY = sprintf "%-8s %7s %4s %6s %7s %7s %9s %7s %8s %7s %8s %6s %8s %7s\n",
+    'server', 'size', 'sess', 'sink', 'smtp s', 'e2e s', 'msg/s', 'cpu s',
     'ms/msg', 'HWM MB', 'RSS MB', 'procs', 'client s', 'crt us';
 
 # ---------------------------------------------------------------- main
@@ -1247,7 +1434,7 @@ print "WARNING: the machine is not idle (other work uses the CPUs or the disk): 
 my @results;
 my $t_start = time;
 my %short = ('commit' => '', 'smtp-maildir' => 'smtpmd-', 'lmtp-maildir' => 'lmtpmd-',
-    'tls' => 'tls-');
+    'tls' => 'tls-', 'relay' => 'relay-');
 sub mode_sizes { return $MODE{ $_[0] }{tls} ? @TLS_SIZES : @SIZES }
 sub mode_sessions { return $MODE{ $_[0] }{tls} ? @TLS_SESSIONS : @SESSIONS }
 for my $mode (@MODES) {
@@ -1255,7 +1442,7 @@ for my $mode (@MODES) {
 	my @pair = grep { $SERVER_ON{$_} } 'smtpd', $m->{other};
 	next unless @pair;
 	print "\n== $mode: $m->{title}\n",
-	    $m->{e2e} ? $HEADER_E2E : $m->{tls} ? $HEADER_TLS : $HEADER;
+	    $m->{relay} ? $HEADER_RELAY : $m->{e2e} ? $HEADER_E2E : $m->{tls} ? $HEADER_TLS : $HEADER;
 	for my $size (mode_sizes($mode)) {
 		for my $sessions (mode_sessions($mode)) {
 			for my $server (@pair) {
@@ -1285,7 +1472,10 @@ print "\ncommit rows: msg/s = committed messages / wall seconds of smtp-source.\
     "tls rows: as commit rows, but each session is a new connection with STARTTLS and a full\n" .
     "TLS handshake (no resumption) before its one message, driven by tls-source.py (the same\n" .
     "client for both servers; client s is its CPU); sess/s = committed sessions / wall s;\n" .
-    "ms/sess = the server's CPU per session, handshake included.\n";
+    "ms/sess = the server's CPU per session, handshake included.\n" .
+    "relay rows: as end-to-end rows, but sink = messages smtp-sink counted, e2e s = from\n" .
+    "smtp-source's start until the sink had counted them all (its counter file's change\n" .
+    "time, polled every 20 ms); cpu s = the relaying server's tree (smtp-sink excluded).\n";
 print "\nsyncs per message (counted with strace on this machine, see doc/performance.md):\n" .
     "  commit:       smtpd 2 syncfs (shared by concurrent commits); Postfix 1 fsync (cleanup)\n" .
     "  smtp-maildir: smtpd 2 syncfs (commit) + 2 fsync (Maildir file, new/) + 1-2 fsync\n" .
@@ -1308,11 +1498,13 @@ for my $mode (@MODES) {
 			my $o = $by{"$mode/$size/$sessions"}{smtpd} or next;
 			my $p = $by{"$mode/$size/$sessions"}{$other} or next;
 			my $rr = $p->{rate} && $o->{rate} ? $o->{rate} / $p->{rate} : 0;
-			my $cr = $p->{cpu_msg} ? $o->{cpu_msg} / $p->{cpu_msg} : 0;
-			push @rows, sprintf "%-14s %12s %13.2fx\n", size_label($size) . " x $sessions",
-			    $rr ? sprintf("%.2fx", $rr) : '-', $cr;
+			# No CPU ratio when a side handled nothing (a relay run
+			# whose sink got nothing).
+			my $cr = $p->{cpu_msg} && $o->{committed} ? $o->{cpu_msg} / $p->{cpu_msg} : 0;
+			push @rows, sprintf "%-14s %12s %14s\n", size_label($size) . " x $sessions",
+			    $rr ? sprintf("%.2fx", $rr) : '-', $cr ? sprintf("%.2fx", $cr) : '-';
 			push @goals, [$mode, $name, $rr, $o->{rate}, $p->{rate}]
-			    if $size == 1024 && $sessions == 20 && !$tls;
+			    if $size == 1024 && $sessions == 20 && !$tls && !$MODE{$mode}{relay};
 			push @rows, map { sprintf "    %-8s %s\n", @$_ }
 			    ['smtpd', "client: $o->{client_tls}; probe: " . ($o->{tls_probe} // '-')],
 			    [$other, "client: $p->{client_tls}; probe: " . ($p->{tls_probe} // '-')]
@@ -1339,6 +1531,7 @@ for my $r (@results) {
 	my $tag = sprintf "%-12s %-7s %6s x %2d", $r->{mode}, $r->{server}, size_label($r->{size}),
 	    $r->{sessions};
 	my $what = $r->{e2e} ? 'delivered' : 'committed';
+	$what = 'relayed' if $MODE{ $r->{mode} }{relay};
 	my $ok = $r->{committed} == $MESSAGES ? "$what $r->{committed} = sent $MESSAGES"
 	    : uc($what) . " $r->{committed} != SENT $MESSAGES";
 	print "$tag: $ok\n";
@@ -1346,7 +1539,7 @@ for my $r (@results) {
 	    "(kernel threads, softirq, this script, other processes)\n", $r->{busy}, $r->{cpu},
 	    $r->{client_cpu}, $r->{busy} - $r->{cpu} - $r->{client_cpu};
 	print "    server cpu by process: $r->{split}\n" if $r->{split};
-	print "    $_\n" for grep { !/^(COMMITTED|DELIVERED) / } @{ $r->{notes} };
+	print "    $_\n" for grep { !/^(COMMITTED|DELIVERED|RELAYED) / } @{ $r->{notes} };
 	my $c = $r->{log_counts} // {};
 	my $bad = 0;
 	$bad += $_ for values %$c;

@@ -1,5 +1,5 @@
 #!/bin/sh
-# postfix-conf.sh ROOT PORT [commit|maildir|tls CERT KEY]: write a
+# postfix-conf.sh ROOT PORT [commit|maildir|tls CERT KEY|relay SINKPORT]: write a
 # private Postfix instance under ROOT whose smtpd listens on
 # 127.0.0.1:PORT and accepts mail for any local part at bench.example
 # (root@bench.example in the benchmark):
@@ -38,15 +38,28 @@
 # master.cf, as a normal Postfix with TLS runs it (TLS session ticket keys
 # and the PRNG exchange file). Every other TLS setting keeps its default
 # (no session cache database; Postfix's default protocols and ciphers).
+#
+# With "relay SINKPORT" the instance relays everything it accepts to
+# relayhost = [127.0.0.1]:SINKPORT (the bench's smtp-sink): bench.example
+# is not a local domain, 127.0.0.0/8 may relay (mynetworks), master.cf
+# runs qmgr and the smtp(8) client (smtp and relay services) with the
+# bounce/defer/trace services. Every smtp(8) setting keeps its default
+# (default_destination_concurrency_limit = 20, connection cache on
+# demand, no TLS: smtp_tls_security_level = none as in every mode).
 set -eu
 root=$1
 port=$2
 mode=${3:-commit}
 tls_level=none
+mydest="bench.example, localhost"
 if [ "$mode" = tls ]; then
 	tls_cert=$4
 	tls_key=$5
 	tls_level=may
+fi
+if [ "$mode" = relay ]; then
+	sinkport=$4
+	mydest="localhost"
 fi
 mkdir -p "$root/etc" "$root/queue" "$root/data"
 chmod 0755 "$root" "$root/etc" "$root/queue"
@@ -70,7 +83,7 @@ syslog_name = postfix-bench
 myhostname = bench-postfix.localdomain
 mydomain = localdomain
 myorigin = \$myhostname
-mydestination = bench.example, localhost
+mydestination = $mydest
 inet_interfaces = 127.0.0.1
 inet_protocols = ipv4
 mynetworks = 127.0.0.0/8
@@ -97,6 +110,34 @@ if [ "$mode" = tls ]; then
 smtpd_tls_cert_file = $tls_cert
 smtpd_tls_key_file = $tls_key
 CF
+fi
+if [ "$mode" = relay ]; then
+	cat >>"$root/etc/main.cf" <<CF
+# Relay: everything goes to the sink, no DNS (a bracketed address).
+relayhost = [127.0.0.1]:$sinkport
+CF
+	cat >"$root/etc/master.cf" <<CF
+# service type  private unpriv  chroot  wakeup  maxproc command + args
+$port     inet  n       -       n       -       -       smtpd
+cleanup   unix  n       -       n       -       0       cleanup
+qmgr      unix  n       -       n       300     1       qmgr
+rewrite   unix  -       -       n       -       -       trivial-rewrite
+bounce    unix  -       -       n       -       0       bounce
+defer     unix  -       -       n       -       0       bounce
+trace     unix  -       -       n       -       0       bounce
+verify    unix  -       -       n       -       1       verify
+flush     unix  n       -       n       1000?   0       flush
+proxymap  unix  -       -       n       -       -       proxymap
+error     unix  -       -       n       -       -       error
+retry     unix  -       -       n       -       -       error
+discard   unix  -       -       n       -       -       discard
+smtp      unix  -       -       n       -       -       smtp
+relay     unix  -       -       n       -       -       smtp
+anvil     unix  -       -       n       -       1       anvil
+scache    unix  -       -       n       -       1       scache
+postlog   unix-dgram n  -       n       -       1       postlogd
+CF
+	exit 0
 fi
 if [ "$mode" = maildir ]; then
 	mkdir -p "$root/mail"
