@@ -7,7 +7,8 @@
 # with the server's reply in the report (Diagnostic-Code: smtp); 451 to
 # RCPT defers with the reply kept; odd multi-line replies; a connection
 # dropped in DATA defers; a slow reply within the timeout delivers; a
-# pipelined transaction with two recipients, one refused, in one write;
+# a failed opportunistic handshake retried in plaintext; a pipelined
+# transaction with two recipients, one refused, in one write;
 # and a capture byte-compared with the original (dot lines, 8-bit body,
 # a 998-octet line, a bare CR written into the queued body).
 use strict;
@@ -58,6 +59,9 @@ server("slow", 10, rules => [ { cmd => qr/^DATA-END$/, sleep => 2,
 server("pipe", 11, rules => [ { cmd => qr/^RCPT/i, nth => 2,
     reply => "550 5.1.1 second refused" } ]);
 server("capture", 12);
+# STARTTLS offered and accepted, then no TLS at all: the handshake fails
+server("tlsfail", 13, ext => [ 'PIPELINING', '8BITMIME', 'STARTTLS' ],
+    rules => [ { cmd => qr/^STARTTLS/i, reply => "220 2.0.0 go ahead" } ]);
 
 my %ZONE = (
 	'mx.example' => { MX => [ [ 10, 'mx1.mx.example' ], [ 20, 'mx2.mx.example' ] ] },
@@ -75,6 +79,7 @@ my %ZONE = (
 	'slow.example' => { A => [ '127.0.0.10' ] },
 	'pipe.example' => { A => [ '127.0.0.11' ] },
 	'capture.example' => { A => [ '127.0.0.12' ] },
+	'tlsfail.example' => { A => [ '127.0.0.13' ] },
 );
 my $dns = FakeDns->new(zone => \%ZONE);
 
@@ -160,6 +165,16 @@ ok($d->wait_log(qr/relay event=delivery rcpt=<g\@drop\.example> host=\S+ result=
 like(send_to('h@slow.example'), qr/^250 /, "accepted for slow.example");
 ok($d->wait_log(qr/relay event=delivery rcpt=<h\@slow\.example> host=\S+ result=Ok text="250 2\.0\.0 slow but fine"/, 20),
     "a slow end-of-data reply within the timeout: delivered");
+
+# ------------------------------------------------------------ TLS fallback
+like(send_to('i@tlsfail.example'), qr/^250 /, "accepted for tlsfail.example");
+ok($srv{tlsfail}->wait_transactions(1, 20),
+    "a failed opportunistic handshake: delivered in plaintext");
+is($srv{tlsfail}->connections, 2, "on a second connection");
+like($srv{tlsfail}->log(1), qr/< STARTTLS/, "the first one tried STARTTLS");
+unlike($srv{tlsfail}->log(2), qr/< STARTTLS/, "the second did not");
+like($d->log, qr/relay event=tls-fallback host=tlsfail\.example /,
+    "the host is remembered for plaintext");
 
 # ------------------------------------------------------------ pipelining
 {
