@@ -56,7 +56,7 @@ server("multi", 8, rules => [ { cmd => qr/^RCPT/i,
 server("drop", 9, rules => [ { cmd => qr/^DATA$/i, drop_in_data => 20 } ]);
 server("slow", 10, rules => [ { cmd => qr/^DATA-END$/, sleep => 2,
     reply => "250 2.0.0 slow but fine" } ]);
-server("pipe", 11, rules => [ { cmd => qr/^RCPT/i, nth => 2,
+server("pipe", 11, rules => [ { cmd => qr/^RCPT TO:<two\@/i,
     reply => "550 5.1.1 second refused" } ]);
 server("capture", 12);
 # STARTTLS offered and accepted, then no TLS at all: the handshake fails
@@ -188,8 +188,10 @@ like($d->log, qr/relay event=tls-fallback host=tlsfail\.example /,
 	my $env = $srv{pipe}->envelope(1);
 	is(scalar @{ $env->{rcpts} }, 2, "with both recipients");
 	my @reads = $srv{pipe}->reads(1);
-	ok((grep { /\AMAIL FROM:<\Q$from\E>[^\r]*\r\nRCPT TO:<one\@pipe\.example>[^\r]*\r\nRCPT TO:<two\@pipe\.example>[^\r]*\r\nDATA\r\n\z/ } @reads),
-	    "MAIL, both RCPTs and DATA in one write (PIPELINING)");
+	# the envelopes reach the relay in any order: so do the RCPTs
+	ok((grep { /\AMAIL FROM:<\Q$from\E>[^\r]*\r\n(?:RCPT TO:<(?:one|two)\@pipe\.example>[^\r]*\r\n){2}DATA\r\n\z/ } @reads),
+	    "MAIL, both RCPTs and DATA in one write (PIPELINING)")
+	    or diag explain \@reads;
 	ok($d->wait_log(qr/rcpt=<one\@pipe\.example> host=\S+ result=Ok/), "the first delivered");
 	$rep = report_for('two@pipe.example');
 	like($rep, qr/Diagnostic-Code: smtp; 550 5\.1\.1 second refused/, "the second bounced");
