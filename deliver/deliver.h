@@ -44,7 +44,6 @@ void	outcome_errno(struct outcome *, int, const char *, ...)
 	    __attribute__((format(printf, 3, 4)));
 int	outcome_exit(const struct outcome *);
 const char *outcome_result(const struct outcome *);
-size_t	outcome_esc_len(const char *, size_t);
 size_t	outcome_quote(char *, size_t, const char *, size_t);
 
 /* ------------------------------------------------------------ convert.c */

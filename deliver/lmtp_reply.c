@@ -21,6 +21,7 @@
 #include <strings.h>
 
 #include "deliver/deliver.h"
+#include "lib/esc.h"
 
 struct lmtp_keyword {
 	const char	*name;
@@ -88,7 +89,7 @@ lmtp_reply_esc(const struct lmtp_reply *r, const uint8_t *text, size_t len)
 {
 	size_t n;
 
-	n = outcome_esc_len((const char *)text, len);
+	n = esc_len((const char *)text, len);
 	if (n == 0 || (n < len && text[n] != ' ') ||
 	    text[0] != (uint8_t)('0' + r->code / 100))
 		return 0;

@@ -139,35 +139,6 @@ outcome_result(const struct outcome *o)
 }
 
 /*
- * Length of the RFC 3463 status code at the start of s[0..len):
- * class "." subject "." detail, class 2, 4 or 5, subject and detail of
- * 1 to 3 digits, followed by the end or a non-digit. 0 if there is none.
- */
-size_t
-outcome_esc_len(const char *s, size_t len)
-{
-	size_t i, n, part;
-
-	if (len < 5 || (s[0] != '2' && s[0] != '4' && s[0] != '5') ||
-	    s[1] != '.')
-		return 0;
-	i = 2;
-	for (part = 0; part < 2; part++) {
-		for (n = 0; i < len && s[i] >= '0' && s[i] <= '9'; i++)
-			if (++n > 3)
-				return 0;
-		if (n == 0)
-			return 0;
-		if (part == 0) {
-			if (i == len || s[i] != '.')
-				return 0;
-			i++;
-		}
-	}
-	return i;
-}
-
-/*
  * Copies src[0..len) into dst as printable ASCII: backslash and double
  * quote escaped, \t \r \n as such, any other control or non-ASCII byte as
  * \ooo. Always NUL-terminates; stops before an escape that would not fit.

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "deliver/deliver.h"
+#include "lib/esc.h"
 
 static const struct {
 	int			 code;
@@ -52,7 +53,7 @@ pipe_status_override(struct outcome *o, const char *out, size_t len)
 	char esc[OUTCOME_ESC_SIZE], text[OUTCOME_TEXT_SIZE];
 	size_t n, end;
 
-	if ((n = outcome_esc_len(out, len)) == 0 || n >= len ||
+	if ((n = esc_len(out, len)) == 0 || n >= len ||
 	    n >= sizeof(esc) || out[n] != ' ' || out[0] == '2')
 		return 0;
 	memcpy(esc, out, n);

@@ -27,6 +27,7 @@
 #include "aliases/creds_msg.h"
 #include "deliver/relay.h"
 #include "deliver/relay_tls.h"
+#include "lib/esc.h"
 #include "lib/log.h"
 #include "lib/xmalloc.h"
 #include "smtpd/ctl_stat.h"
@@ -316,8 +317,8 @@ relay_fail(struct relay *rl, struct relay_env *re, int status,
 	rc.evpid = re->env.evpid;
 	rc.status = status;
 	strlcpy(rc.text, text, sizeof(rc.text));
-	if (relay_esc_parse(text, &c, &s, &d) == 0 ||
-	    (strlen(text) > 4 && relay_esc_parse(text + 4, &c, &s, &d) == 0))
+	if (esc_parse(text, &c, &s, &d) != 0 ||
+	    (strlen(text) > 4 && esc_parse(text + 4, &c, &s, &d) != 0))
 		snprintf(rc.esc, sizeof(rc.esc), "%u.%u.%u", c, s, d);
 	relay_rcpt_done(rl, re, &rc, NULL);
 }

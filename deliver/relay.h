@@ -173,6 +173,5 @@ size_t	relay_txn_build(struct relay_txn *, struct relay_rcpt *,
 void	relay_txn_result(const struct relay_rcpt *, struct mda_result *);
 int	relay_txn_needs_utf8(const struct envelope *, const char *header,
 	    size_t);
-int	relay_esc_parse(const char *, uint8_t *, uint16_t *, uint16_t *);
 
 #endif

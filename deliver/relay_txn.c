@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "deliver/relay.h"
+#include "lib/esc.h"
 
 static int	relay_txn_ascii(const char *, size_t);
 static void	relay_txn_orcpt(const struct envelope *, char *, size_t);
@@ -96,23 +97,6 @@ relay_txn_needs_utf8(const struct envelope *e, const char *header,
 	    !relay_txn_ascii(header, len);
 }
 
-/* "X.Y.Z" at the start of s; -1 if there is none. */
-int
-relay_esc_parse(const char *s, uint8_t *c, uint16_t *subj, uint16_t *det)
-{
-	unsigned int a, b, d;
-	int n = 0;
-
-	if (sscanf(s, "%1u.%3u.%3u%n", &a, &b, &d, &n) != 3 || n == 0 ||
-	    (a != 2 && a != 4 && a != 5) ||
-	    (s[n] != '\0' && s[n] != ' '))
-		return -1;
-	*c = (uint8_t)a;
-	*subj = (uint16_t)b;
-	*det = (uint16_t)d;
-	return 0;
-}
-
 /*
  * The queue's view of a recipient's outcome: the class from the status,
  * the enhanced code from the reply (else X.0.0), the reply as the text
@@ -126,8 +110,8 @@ relay_txn_result(const struct relay_rcpt *r, struct mda_result *res)
 	res->evpid = r->evpid;
 	res->outcome = r->status == 2 ? MDA_OK : r->status == 5 ?
 	    MDA_PERMFAIL : MDA_TEMPFAIL;
-	if (r->esc[0] == '\0' || relay_esc_parse(r->esc, &res->esc_class,
-	    &res->esc_subject, &res->esc_detail) == -1) {
+	if (esc_parse(r->esc, &res->esc_class, &res->esc_subject,
+	    &res->esc_detail) == 0) {
 		res->esc_subject = 0;
 		res->esc_detail = 0;
 	}

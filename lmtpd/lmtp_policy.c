@@ -11,10 +11,10 @@
  * t/unit/lmtp_policy_test.c. Text from deliver is untrusted for a reply
  * line: it is cut, and anything but printable ASCII becomes '?'.
  */
-#include <ctype.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "lib/esc.h"
 #include "lmtpd/lmtp_policy.h"
 #include "queue/envelope.h"
 #include "smtpd/config.h"
@@ -55,21 +55,9 @@ lmtp_policy_sync(const struct config *conf, const struct envelope *e)
 static size_t
 policy_skip_esc(const char *s)
 {
-	size_t i = 0, n;
-	int part;
+	size_t i;
 
-	if (s[i] < '2' || s[i] > '5' || s[i + 1] != '.')
-		return 0;
-	i += 2;
-	for (part = 0; part < 2; part++) {
-		for (n = 0; isdigit((unsigned char)s[i]) && n < 4; n++)
-			i++;
-		if (n == 0 || n > 3)
-			return 0;
-		if (part == 0 && s[i++] != '.')
-			return 0;
-	}
-	if (s[i] != ' ' && s[i] != '\0')
+	if ((i = esc_len(s, strlen(s))) == 0 || (s[i] != ' ' && s[i] != '\0'))
 		return 0;
 	while (s[i] == ' ')
 		i++;

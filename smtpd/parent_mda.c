@@ -31,6 +31,7 @@
 #include <unistd.h>
 
 #include "aliases/userinfo_msg.h"
+#include "lib/esc.h"
 #include "lib/log.h"
 #include "lib/xmalloc.h"
 #include "queue/envelope.h"
@@ -503,14 +504,13 @@ mda_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 static void
 mda_parse_status(const char *line, struct mda_result *res)
 {
-	unsigned int c, s, dd;
-	int n = 0;
+	uint8_t c;
+	uint16_t s, d;
 
-	if (sscanf(line, "%1u.%3u.%3u %n", &c, &s, &dd, &n) == 3 && n > 0 &&
-	    (c == 2 || c == 4 || c == 5)) {
-		res->esc_class = (uint8_t)c;
-		res->esc_subject = (uint16_t)s;
-		res->esc_detail = (uint16_t)dd;
+	if (esc_parse(line, &c, &s, &d) != 0) {
+		res->esc_class = c;
+		res->esc_subject = s;
+		res->esc_detail = d;
 	}
 	strlcpy(res->text, line, sizeof(res->text));
 }

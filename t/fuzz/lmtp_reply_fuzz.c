@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "deliver/deliver.h"
+#include "lib/esc.h"
 
 #define FUZZ_REPLIES	64
 
@@ -53,7 +54,7 @@ fuzz_check(const struct lmtp_reply *r, const uint8_t *end, size_t used)
 			abort();
 	if (r->esc[0] != '\0') {
 		e = strlen(r->esc);
-		if (outcome_esc_len(r->esc, e) != e ||
+		if (esc_len(r->esc, e) != e ||
 		    r->esc[0] != '0' + r->code / 100)
 			abort();
 	}

@@ -20,6 +20,7 @@
 #include <cmocka.h>
 
 #include "deliver/deliver.h"
+#include "lib/esc.h"
 
 #define EXITED(n)	((n) << 8)	/* a wait status: exit(n) */
 #define KILLED(s)	(s)		/* a wait status: killed by s */
@@ -200,12 +201,12 @@ test_outcome(void **state)
 	outcome_set(&o, OUTCOME_TEMP, "4.2.0", "a\nb\rc%s", "\x01");
 	assert_string_equal(o.text, "a?b?c?");
 
-	assert_int_equal(outcome_esc_len("4.2.2 x", 7), 5);
-	assert_int_equal(outcome_esc_len("5.123.456", 9), 9);
-	assert_int_equal(outcome_esc_len("5.1234.4", 8), 0);
-	assert_int_equal(outcome_esc_len("3.1.1 x", 7), 0);
-	assert_int_equal(outcome_esc_len("4..1 x", 6), 0);
-	assert_int_equal(outcome_esc_len("4.1. x", 6), 0);
+	assert_int_equal(esc_len("4.2.2 x", 7), 5);
+	assert_int_equal(esc_len("5.123.456", 9), 9);
+	assert_int_equal(esc_len("5.1234.4", 8), 0);
+	assert_int_equal(esc_len("3.1.1 x", 7), 0);
+	assert_int_equal(esc_len("4..1 x", 6), 0);
+	assert_int_equal(esc_len("4.1. x", 6), 0);
 
 	/* Quoting never cuts an escape in half. */
 	assert_int_equal(outcome_quote(q, sizeof(q), "ab\ncd", 5), 6);

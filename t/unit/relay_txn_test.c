@@ -4,7 +4,8 @@
  * RELAY_RCPT_MAX, and leaves the others waiting; RCPT TO is the final
  * address and ORCPT is passed on; SMTPUTF8 is needed only for non-ASCII
  * addresses or header fields; an outcome's class follows the status
- * whatever the reply claims; enhanced codes are parsed strictly.
+ * whatever the reply claims; enhanced codes (lib/esc.c) are parsed
+ * strictly.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -17,6 +18,7 @@
 #include <string.h>
 
 #include "deliver/relay.h"
+#include "lib/esc.h"
 
 #define EVP(m, l)	(((uint64_t)(m) << 32) | (uint32_t)(l))
 
@@ -187,17 +189,21 @@ test_esc_parse(void **state)
 	uint16_t s, d;
 
 	(void)state;
-	assert_int_equal(relay_esc_parse("4.4.1 no answer", &c, &s, &d), 0);
+	assert_int_equal(esc_parse("4.4.1 no answer", &c, &s, &d), 5);
 	assert_int_equal(c, 4);
 	assert_int_equal(s, 4);
 	assert_int_equal(d, 1);
-	assert_int_equal(relay_esc_parse("5.1.10", &c, &s, &d), 0);
+	assert_int_equal(esc_parse("5.1.10", &c, &s, &d), 6);
 	assert_int_equal(d, 10);
-	assert_int_equal(relay_esc_parse("3.1.1 x", &c, &s, &d), -1);
-	assert_int_equal(relay_esc_parse("550 5.1.1", &c, &s, &d), -1);
-	assert_int_equal(relay_esc_parse("5.1.1x", &c, &s, &d), -1);
-	assert_int_equal(relay_esc_parse("5.1", &c, &s, &d), -1);
-	assert_int_equal(relay_esc_parse("", &c, &s, &d), -1);
+	assert_int_equal(esc_parse("5.123.456 x", &c, &s, &d), 9);
+	assert_int_equal(s, 123);
+	assert_int_equal(d, 456);
+	assert_int_equal(esc_parse("3.1.1 x", &c, &s, &d), 0);
+	assert_int_equal(esc_parse("550 5.1.1", &c, &s, &d), 0);
+	assert_int_equal(esc_parse("5.1.1x", &c, &s, &d), 0);
+	assert_int_equal(esc_parse("5.+1.1", &c, &s, &d), 0);
+	assert_int_equal(esc_parse("5.1", &c, &s, &d), 0);
+	assert_int_equal(esc_parse("", &c, &s, &d), 0);
 }
 
 int
