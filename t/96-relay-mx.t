@@ -7,7 +7,8 @@
 # with the server's reply in the report (Diagnostic-Code: smtp); 451 to
 # RCPT defers with the reply kept; odd multi-line replies; a connection
 # dropped in DATA defers; a slow reply within the timeout delivers; a
-# a failed opportunistic handshake retried in plaintext; a pipelined
+# a failed opportunistic handshake retried in plaintext; at most 10
+# sessions to a destination at once; a pipelined
 # transaction with two recipients, one refused, in one write;
 # and a capture byte-compared with the original (dot lines, 8-bit body,
 # a 998-octet line, a bare CR written into the queued body).
@@ -59,6 +60,8 @@ server("slow", 10, rules => [ { cmd => qr/^DATA-END$/, sleep => 2,
 server("pipe", 11, rules => [ { cmd => qr/^RCPT TO:<two\@/i,
     reply => "550 5.1.1 second refused" } ]);
 server("capture", 12);
+# every end of data answered after 3 s: sessions pile up to the limit
+server("conc", 14, rules => [ { cmd => qr/^DATA-END$/, sleep => 3 } ]);
 # STARTTLS offered and accepted, then no TLS at all: the handshake fails
 server("tlsfail", 13, ext => [ 'PIPELINING', '8BITMIME', 'STARTTLS' ],
     rules => [ { cmd => qr/^STARTTLS/i, reply => "220 2.0.0 go ahead" } ]);
@@ -80,6 +83,7 @@ my %ZONE = (
 	'pipe.example' => { A => [ '127.0.0.11' ] },
 	'capture.example' => { A => [ '127.0.0.12' ] },
 	'tlsfail.example' => { A => [ '127.0.0.13' ] },
+	'conc.example' => { A => [ '127.0.0.14' ] },
 );
 my $dns = FakeDns->new(zone => \%ZONE);
 
@@ -175,6 +179,29 @@ like($srv{tlsfail}->log(1), qr/< STARTTLS/, "the first one tried STARTTLS");
 unlike($srv{tlsfail}->log(2), qr/< STARTTLS/, "the second did not");
 like($d->log, qr/relay event=tls-fallback host=tlsfail\.example /,
     "the host is remembered for plaintext");
+
+# ------------------------------------------------------------ concurrency
+{
+	my $n = 14;
+	for my $i (1 .. $n) {
+		send_to("c$i\@conc.example") =~ /^250 / or fail("message $i");
+	}
+	my $srv = $srv{conc};
+	my $open = sub {
+		my $c = $srv->connections;
+		return $c - grep { $srv->closed($_) } 1 .. $c;
+	};
+	my $peak = 0;
+	my $deadline = time + 8;
+	while (time < $deadline && $srv->transactions < $n) {
+		my $o = $open->();
+		$peak = $o if $o > $peak;
+		sleep 0.1;
+	}
+	ok($srv->wait_transactions($n, 20), "all $n messages relayed");
+	ok($peak > 1, "in parallel ($peak sessions at once)");
+	ok($peak <= 10, "never more than 10 sessions to one destination");
+}
 
 # ------------------------------------------------------------ pipelining
 {
