@@ -17,7 +17,7 @@
 #include "ctl/cmdtree.h"
 #include "lib/ids.h"
 
-#define CMDTREE_ROUTEID_MAX	16	/* hex digits */
+#define CMDTREE_ROUTEID_MAX	19	/* decimal digits (1 to LLONG_MAX) */
 
 #define R	CMDTREE_ROOT
 #define L	CMDTREE_LATER
@@ -58,22 +58,24 @@ static const struct cmdtree_entry cmdtree_list[] = {
 	C(W("resume", "mta"),			RESUME_MTA, CTL_RESUME_MTA, R),
 	C(W("resume", "mta", "from", "<addr>", "for", "<str>"),
 						RESUME_MTA_FROM, 0, R | L),
-	C(W("resume", "route", "<routeid>"),	RESUME_ROUTE, 0, R | L),
+	C(W("resume", "route", "<routeid>"),	RESUME_ROUTE, CTL_RESUME_ROUTE,
+	    R),
 	C(W("resume", "smtp"),			RESUME_SMTP, CTL_RESUME_SMTP, R),
 	C(W("schedule", "<evpid>"),		SCHEDULE, CTL_SCHEDULE, R),
 	C(W("schedule", "<msgid>"),		SCHEDULE, CTL_SCHEDULE, R),
 	C(W("schedule", "all"),			SCHEDULE, CTL_SCHEDULE, R),
 	C(W("show", "envelope", "<evpid>"),	SHOW_ENVELOPE,
 	    CTL_SHOW_ENVELOPE, R),
-	C(W("show", "hosts"),			SHOW_HOSTS, 0, R | L),
-	C(W("show", "hoststats"),		SHOW_HOSTSTATS, 0, R | L),
+	C(W("show", "hosts"),			SHOW_HOSTS, CTL_SHOW_HOSTS, R),
+	C(W("show", "hoststats"),		SHOW_HOSTSTATS,
+	    CTL_SHOW_HOSTSTATS, R),
 	C(W("show", "message", "<evpid>"),	SHOW_MESSAGE, CTL_SHOW_MESSAGE, R),
 	C(W("show", "message", "<msgid>"),	SHOW_MESSAGE, CTL_SHOW_MESSAGE, R),
 	C(W("show", "mta", "paused"),		SHOW_MTA_PAUSED, 0, R | L),
 	C(W("show", "queue"),			SHOW_QUEUE, CTL_SHOW_QUEUE, R),
 	C(W("show", "queue", "<msgid>"),	SHOW_QUEUE, CTL_SHOW_QUEUE, R),
-	C(W("show", "relays"),			SHOW_RELAYS, 0, R | L),
-	C(W("show", "routes"),			SHOW_ROUTES, 0, R | L),
+	C(W("show", "relays"),			SHOW_RELAYS, CTL_SHOW_RELAYS, R),
+	C(W("show", "routes"),			SHOW_ROUTES, CTL_SHOW_ROUTES, R),
 	C(W("show", "stats"),			SHOW_STATS, CTL_SHOW_STATS, R),
 	C(W("show", "status"),			SHOW_STATUS, CTL_SHOW_STATUS, R),
 	C(W("spf", "walk"),			SPF_WALK, 0, 0),
@@ -94,7 +96,7 @@ static int	cmdtree_on_path(const struct cmdtree_entry *,
 		    const struct cmdtree_match *);
 static const char *cmdtree_child(const struct cmdtree_match *, size_t);
 static int	cmdtree_slot_ok(enum cmdtree_slot, const char *);
-static int	cmdtree_hex(const char *, size_t, size_t);
+static int	cmdtree_routeid(const char *);
 static void	cmdtree_push(struct cmdtree_match *, const char *,
 		    const char *);
 
@@ -155,14 +157,18 @@ cmdtree_child(const struct cmdtree_match *m, size_t n)
 	return NULL;
 }
 
-/* min to max hex digits, either case, and nothing else. */
+/*
+ * A route id as show routes prints it: decimal, not zero (OpenSMTPD:
+ * strtonum(1, LLONG_MAX)).
+ */
 static int
-cmdtree_hex(const char *s, size_t min, size_t max)
+cmdtree_routeid(const char *s)
 {
 	size_t n;
 
-	n = strspn(s, "0123456789abcdefABCDEF");
-	return s[n] == '\0' && n >= min && n <= max;
+	n = strspn(s, "0123456789");
+	return s[n] == '\0' && n >= 1 && n <= CMDTREE_ROUTEID_MAX &&
+	    strspn(s, "0") < n;
 }
 
 static int
@@ -182,7 +188,7 @@ cmdtree_slot_ok(enum cmdtree_slot slot, const char *word)
 	case CMDTREE_STR:
 		return 1;
 	case CMDTREE_ROUTEID:
-		return cmdtree_hex(word, 1, CMDTREE_ROUTEID_MAX);
+		return cmdtree_routeid(word);
 	case CMDTREE_ADDR:
 		return inet_pton(AF_INET, word, addr) == 1 ||
 		    inet_pton(AF_INET6, word, addr) == 1;

@@ -20,7 +20,7 @@ enum cmdtree_slot {
 	CMDTREE_MSGID,		/* "<msgid>": exactly 8 hex digits, not 0 */
 	CMDTREE_EVPID,		/* "<evpid>": exactly 16 hex digits, valid */
 	CMDTREE_STR,		/* "<str>": any word */
-	CMDTREE_ROUTEID,	/* "<routeid>": 1 to 16 hex digits */
+	CMDTREE_ROUTEID,	/* "<routeid>": 1 to 19 decimal digits, not 0 */
 	CMDTREE_ADDR,		/* "<addr>": an IPv4 or IPv6 literal */
 };
 

@@ -1,7 +1,8 @@
 /*
  * format.h: smtpctl's output formatters (spec/ctl.md sections 3 to 7),
  * OpenSMTPD's formats byte for byte, and the -j JSON forms: envelopes in
- * format.c, the daemon's state and command results in format_stats.c.
+ * format.c, the daemon's state and command results in format_stats.c,
+ * the relay role's show commands in format_relay.c.
  * Pure: each function appends to a struct buf; the caller writes it out.
  * Functions are prefixed ctlfmt_ (smtpd/format.c owns format_).
  *
@@ -15,6 +16,16 @@
  *                  numbers, flags as an array of strings
  *   show stats     one object, key: number (uptime.human a string)
  *   show status    one object {"mda": "running", "mta": ..., "smtp": ...}
+ *   show routes    an array of objects: id source address hostname flags
+ *                  nconn nerror penalty timeout (source "" for [],
+ *                  hostname and timeout null when "-"/absent)
+ *   show hosts     an array of objects: address hostname refcount nconn
+ *                  lastconn
+ *   show hoststats an array of objects: domain time status
+ *   show relays    an array of objects: relay (the [relay:...] name),
+ *                  refcount ntask nconn lastconn timeout wait, and
+ *                  connectors (objects: source refcount nconn lastconn
+ *                  timeout flags)
  * Strings are JSON-escaped; bytes that are not UTF-8 become U+FFFD.
  */
 #ifndef CTL_FORMAT_H
@@ -48,6 +59,12 @@ void	ctlfmt_uptime_human(char *, size_t, int64_t);
 /* show status: the daemon's three lines, or one JSON object. */
 void	ctlfmt_status(struct buf *, const char *, size_t);
 void	ctlfmt_status_json(struct buf *, const char *, size_t);
+
+/*
+ * show routes, hosts, hoststats, relays (-j; without it the daemon's
+ * lines are printed as they are, ctlfmt_status()).
+ */
+void	ctlfmt_relay_json(struct buf *, enum ctl_cmd, const char *, size_t);
 
 /* Simple commands and queue commands. */
 void	ctlfmt_simple(struct buf *, int, const char *);

@@ -142,7 +142,8 @@ smtpctl_request(const struct cmdtree_match *m, struct ctl_request *req)
 		req->id = msgid;
 	} else if (cmdtree_has_keyword(m, "all"))
 		req->idkind = CTL_ID_ALL;
-	if ((word = cmdtree_slot_arg(m, CMDTREE_STR)) != NULL) {
+	if ((word = cmdtree_slot_arg(m, CMDTREE_STR)) != NULL ||
+	    (word = cmdtree_slot_arg(m, CMDTREE_ROUTEID)) != NULL) {
 		if (strlen(word) > CTL_ARG_MAX) {
 			fprintf(stderr, "smtpctl: %s: argument too long\n",
 			    ctl_cmd_name(req->cmd));
@@ -360,7 +361,10 @@ smtpctl_show_message(struct smtpctl *s, const struct ctl_request *req)
 	return 0;
 }
 
-/* show stats, show status: the daemon's lines, formatted. */
+/*
+ * show stats, show status and the relay's show hosts, hoststats, relays
+ * and routes: the daemon's lines, formatted.
+ */
 static int
 smtpctl_show_text(struct smtpctl *s, const struct ctl_request *req)
 {
@@ -386,10 +390,12 @@ smtpctl_show_text(struct smtpctl *s, const struct ctl_request *req)
 		ctlfmt_stats_json(&s->out, p, n);
 	else if (req->cmd == CTL_SHOW_STATS)
 		ctlfmt_stats(&s->out, p, n);
-	else if (s->json)
+	else if (!s->json)
+		ctlfmt_status(&s->out, p, n);	/* the lines as they are */
+	else if (req->cmd == CTL_SHOW_STATUS)
 		ctlfmt_status_json(&s->out, p, n);
 	else
-		ctlfmt_status(&s->out, p, n);
+		ctlfmt_relay_json(&s->out, req->cmd, p, n);
 	buf_free(&text);
 	return smtpctl_flush(s);
 }
@@ -516,6 +522,10 @@ smtpctl_run(struct smtpctl *s, const struct cmdtree_match *m)
 		break;
 	case CMDTREE_SHOW_STATS:
 	case CMDTREE_SHOW_STATUS:
+	case CMDTREE_SHOW_HOSTS:
+	case CMDTREE_SHOW_HOSTSTATS:
+	case CMDTREE_SHOW_RELAYS:
+	case CMDTREE_SHOW_ROUTES:
 		rc = smtpctl_show_text(s, &req);
 		break;
 	case CMDTREE_PAUSE_ENVELOPE:

@@ -6,8 +6,10 @@
  * action's `ca` and `pki` files through GnuTLS, the local addresses for
  * the own-MX rule). Here: the role, the messages and envelopes handed
  * over by the queue, their outcomes back to it, the smarthost
- * credentials asked from the lookup role, and the hosts whose
- * opportunistic TLS failed lately.
+ * credentials asked from the lookup role, the hosts whose
+ * opportunistic TLS failed lately, and each recipient domain's last
+ * outcome for show hoststats (relay_ctl.c); smtpctl's requests go to
+ * relay_ctl.c.
  */
 #include <sys/types.h>
 #include <sys/socket.h>
@@ -45,8 +47,10 @@ static void	relay_init_tls(struct relay *, const struct config *);
 static int	relay_dispatch(struct role *, enum proc_id, struct ipc_msg *);
 static int	relay_transfer(struct relay *, struct ipc_msg *);
 static int	relay_creds_res(struct relay *, struct ipc_msg *);
+static void	relay_peer_lost(struct role *, enum proc_id);
 static struct relay_msg *relay_msg_get(struct relay *, uint32_t, int);
 static void	relay_shutdown(struct role *);
+static void	relay_gc_cb(struct ev_loop *, ev_timer *, int);
 
 static const struct ipc_rule relay_rules[] = {
 	{ IMSG_MTA_TRANSFER, PROC_BIT(PROC_QUEUE), 1, ENVELOPE_ENCODED_MAX,
@@ -54,6 +58,9 @@ static const struct ipc_rule relay_rules[] = {
 	{ IMSG_MTA_FLUSH, PROC_BIT(PROC_QUEUE), 0, 0, IPC_FD_NONE },
 	{ IMSG_LKA_CREDS_RES, PROC_BIT(PROC_LOOKUP), sizeof(struct creds_res),
 	    sizeof(struct creds_res), IPC_FD_NONE },
+	{ IMSG_CTL_REQUEST, PROC_BIT(PROC_CONTROL), 1, IPC_MAX_PAYLOAD,
+	    IPC_FD_NONE },
+	{ IMSG_CTL_ACK, PROC_BIT(PROC_CONTROL), 0, 0, IPC_FD_NONE },
 };
 
 const struct role_ops relay_role_ops = {
@@ -64,6 +71,7 @@ const struct role_ops relay_role_ops = {
 	.nrules = sizeof(relay_rules) / sizeof(relay_rules[0]),
 	.init = relay_init,
 	.dispatch = relay_dispatch,
+	.peer_lost = relay_peer_lost,
 	.shutdown = relay_shutdown,
 };
 
@@ -84,12 +92,25 @@ relay_init(struct role *r)
 	rl->role = r;
 	RB_INIT(&rl->msgs);
 	RB_INIT(&rl->dests);
+	RB_INIT(&rl->routes);
+	relay_ctl_init(rl);
 	if ((rl->dns = relay_dns_open(r->loop, r->conf->mta_resolver[0] ?
 	    r->conf->mta_resolver : NULL, err, sizeof(err))) == NULL)
 		fatalx("relay: resolver: %s", err);
 	relay_init_self(rl);
 	relay_init_tls(rl, r->conf);
+	ev_timer_init(&rl->gc, relay_gc_cb, RELAY_GC, RELAY_GC);
+	rl->gc.data = rl;
+	ev_timer_start(r->loop, &rl->gc);
 	r->data = rl;
+}
+
+static void
+relay_gc_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	(void)loop;
+	(void)revents;
+	relay_dest_gc(w->data);
 }
 
 /* Our addresses (getifaddrs) and name, for the own-MX rule (B.2 6). */
@@ -173,7 +194,12 @@ relay_shutdown(struct role *r)
 
 	if (rl == NULL)
 		return;
+	ev_timer_stop(r->loop, &rl->gc);
 	relay_dest_free_all(rl);
+	relay_route_free_all(rl);
+	relay_ctl_lost(rl);
+	free(rl->ctl);
+	free(rl->hoststat);
 	while ((m = RB_ROOT(&rl->msgs)) != NULL) {
 		RB_REMOVE(relay_msgs, &rl->msgs, m);
 		close(m->fd);
@@ -203,8 +229,22 @@ relay_dispatch(struct role *r, enum proc_id from, struct ipc_msg *m)
 		return 0;
 	case IMSG_LKA_CREDS_RES:
 		return relay_creds_res(rl, m);
+	case IMSG_CTL_REQUEST:
+		return relay_ctl_request(rl, m);
+	case IMSG_CTL_ACK:
+		return relay_ctl_ack(rl, m);
 	}
 	return -1;
+}
+
+/* The control role went away: its streams have nobody to go to. */
+static void
+relay_peer_lost(struct role *r, enum proc_id id)
+{
+	struct relay *rl = r->data;
+
+	if (rl != NULL && id == PROC_CONTROL)
+		relay_ctl_lost(rl);
 }
 
 /* The message of an envelope: one descriptor per message, kept. */
@@ -286,8 +326,11 @@ relay_rcpt_done(struct relay *rl, struct relay_env *re,
     const struct relay_rcpt *rc, const char *host)
 {
 	struct mda_result res;
+	const char *at;
 
 	relay_txn_result(rc, &res);
+	if ((at = strrchr(re->env.dest, '@')) != NULL && at[1] != '\0')
+		relay_hoststat_update(rl, at + 1, res.text);
 	log_info("%016llx relay event=delivery rcpt=<%s> host=%s result=%s "
 	    "text=\"%s\"", (unsigned long long)re->env.evpid, re->env.dest,
 	    host != NULL ? host : "-", rc->status == 2 ? "Ok" :

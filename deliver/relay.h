@@ -6,8 +6,11 @@
  * transactions, and each envelope's outcome goes back to the queue
  * (IMSG_MTA_RESULT). Files: relay.c (the role and its messages),
  * relay_dest.c (destinations: resolution, holds, failures),
- * relay_conn.c (the sessions of a destination), relay_txn.c (a
- * transaction built from envelopes, outcomes, pure).
+ * relay_conn.c (the sessions of a destination), relay_route.c (the
+ * addresses connected to: penalties and disabled routes), relay_ctl.c
+ * (the smtpctl commands show hosts/hoststats/relays/routes and resume
+ * route), relay_show.c (their lines, pure), relay_txn.c (a transaction
+ * built from envelopes, outcomes, pure).
  */
 #ifndef DELIVER_RELAY_H
 #define DELIVER_RELAY_H
@@ -33,13 +36,24 @@
 #define RELAY_HOLD		(5 * 60) /* after a connection-level failure */
 #define RELAY_IDLE		2	/* seconds an idle session is kept */
 #define RELAY_DNS_TTL		(5 * 60) /* a resolution is reused this long */
+#define RELAY_GC		60	/* seconds between sweeps of idle
+					 * destinations (a hold kept them) */
 #define RELAY_TLS_FALLBACK	(60 * 60) /* plaintext after a failed
 					 * opportunistic handshake */
 #define RELAY_TLSFAIL_MAX	256	/* hosts remembered for that */
 #define RELAY_HEADER_SCAN	(64 * 1024) /* SMTPUTF8: header bytes read */
 #define RELAY_KEY_MAX		(ENVELOPE_NAME_MAX + 1 + RELAY_DNS_NAME_MAX + 1)
+#define RELAY_ROUTE_MAX		1024	/* routes kept when unused */
+#define RELAY_ROUTE_KEEP	(15 * 60) /* an unused route is forgotten */
+#define RELAY_ROUTE_DELAY	60	/* disabled after a first failure, */
+#define RELAY_ROUTE_DELAY_MAX	3600	/* doubling up to this */
+#define RELAY_HOSTSTAT_MAX	1024	/* domains, the oldest evicted */
+#define RELAY_HOSTSTAT_AGE	(4 * 60 * 60) /* shown this long */
+#define RELAY_LINE_MAX		2048	/* one line of a show command */
 
+struct ipc_msg;
 struct relay;
+struct relay_ctl_list;
 struct relay_dest;
 
 /* A message file, shared by its envelopes at the relay. */
@@ -61,11 +75,45 @@ struct relay_env {
 };
 TAILQ_HEAD(relay_env_list, relay_env);
 
+/*
+ * A route: an address a destination connected to (the destination's key
+ * and the address with its port). A connection-level failure adds to
+ * its penalty and disables it for relay_route_delay(penalty); a session
+ * that gets ready clears both. Kept while sessions use it, while
+ * disabled, then RELAY_ROUTE_KEEP more (relay_route.c).
+ */
+struct relay_route {
+	RB_ENTRY(relay_route)	 node;
+	uint64_t		 id;		/* show routes, resume route */
+	char			 key[RELAY_KEY_MAX];	/* the destination's */
+	struct sockaddr_storage	 ss;
+	socklen_t		 sslen;
+	char			 host[RELAY_DNS_NAME_MAX + 1];
+	size_t			 nconn;
+	size_t			 nerror;	/* failures since the last ready */
+	int			 penalty;
+	int			 established;	/* a session got ready */
+	int			 idle;		/* show routes: K */
+	time_t			 disabled_until;
+	time_t			 lastconn;
+	time_t			 lastused;	/* connect or close */
+};
+RB_HEAD(relay_routes, relay_route);
+RB_PROTOTYPE(relay_routes, relay_route, node, relay_route_cmp);
+
+/* The last outcome for a recipient domain (show hoststats). */
+struct relay_hoststat {
+	char			 domain[RELAY_DNS_NAME_MAX + 1];
+	time_t			 when;
+	char			 text[RELAY_TEXT_MAX];
+};
+
 /* One session of a destination, on one address of its list. */
 struct relay_conn {
 	TAILQ_ENTRY(relay_conn)	 entry;
 	struct relay_dest	*dest;
 	struct relay_sess	*sess;
+	struct relay_route	*route;		/* of addr */
 	size_t			 addr;		/* index in dest->dns */
 	int			 opportunistic;	/* STARTTLS if offered */
 	int			 ready;		/* idle and able to send */
@@ -112,6 +160,11 @@ struct relay_dest {
 	int			 err_status;	/* 0, 4 or 5 */
 	char			 err_text[RELAY_TEXT_MAX];
 	time_t			 held_until;
+	/* show relays */
+	time_t			 lastconn;
+	int			 established;	/* a session got ready */
+	int			 mxfail;	/* the last resolution failed */
+	int			 routefail;	/* the last round failed */
 	/* smarthost AUTH */
 	enum relay_creds_state	 creds;
 	uint32_t		 creds_reqid;
@@ -119,6 +172,7 @@ struct relay_dest {
 	char			 pass[256];
 };
 RB_HEAD(relay_dests, relay_dest);
+RB_PROTOTYPE(relay_dests, relay_dest, node, relay_dest_cmp);
 
 /* A host whose opportunistic handshake failed lately. */
 struct relay_tlsfail {
@@ -137,6 +191,12 @@ struct relay {
 	uint32_t		 next_reqid;
 	struct relay_tlsfail	 tlsfail[RELAY_TLSFAIL_MAX];
 	size_t			 envelopes;	/* for show stats */
+	struct relay_routes	 routes;
+	size_t			 nroutes;
+	uint64_t		 next_routeid;
+	struct relay_hoststat	*hoststat;	/* RELAY_HOSTSTAT_MAX */
+	struct relay_ctl_list	*ctl;		/* streams of show lines */
+	ev_timer		 gc;		/* RELAY_GC: idle destinations */
 };
 
 /* relay.c */
@@ -159,12 +219,36 @@ void	relay_dest_conn_failed(struct relay_dest *, struct relay_conn *,
 void	relay_dest_creds(struct relay *, uint32_t, int, const char *,
 	    const char *);
 void	relay_dest_flush(struct relay *);
+void	relay_dest_gc(struct relay *);
 void	relay_dest_free_all(struct relay *);
 
 /* relay_conn.c */
 struct relay_conn *relay_conn_new(struct relay_dest *, size_t addr);
 int	relay_conn_take(struct relay_conn *);
 void	relay_conn_free(struct relay_conn *);
+
+/* relay_route.c */
+struct relay_route *relay_route_get(struct relay *, struct relay_dest *,
+	    size_t addr);
+int	relay_route_disabled(struct relay *, struct relay_dest *, size_t addr,
+	    time_t);
+void	relay_route_ready(struct relay_route *);
+void	relay_route_failed(struct relay_route *, time_t);
+void	relay_route_closed(struct relay_route *, time_t);
+struct relay_route *relay_route_find_id(struct relay *, uint64_t);
+void	relay_route_resume(struct relay_route *);
+void	relay_route_flush(struct relay *);
+void	relay_route_gc(struct relay *, time_t);
+void	relay_route_free_all(struct relay *);
+int	relay_route_delay(int penalty);
+
+/* relay_ctl.c */
+void	relay_ctl_init(struct relay *);
+int	relay_ctl_request(struct relay *, struct ipc_msg *);
+int	relay_ctl_ack(struct relay *, struct ipc_msg *);
+void	relay_ctl_lost(struct relay *);
+void	relay_hoststat_update(struct relay *, const char *domain,
+	    const char *text);
 
 /* relay_txn.c: pure */
 size_t	relay_txn_build(struct relay_txn *, struct relay_rcpt *,

@@ -7,12 +7,14 @@
  * RELAY_IDLE seconds for more (a queue burst reuses the connection) and
  * quits. Each recipient's outcome goes to the queue; a recipient whose
  * outcome the session could not learn goes back to the front of the
- * destination, for the next address.
+ * destination, for the next address. Each session holds the route of its
+ * address (relay_route.c) and tells it when it gets ready and ends.
  */
 #include <sys/types.h>
 
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "deliver/relay.h"
@@ -129,6 +131,9 @@ relay_conn_new(struct relay_dest *d, size_t addr)
 	}
 	ev_timer_init(&c->idle, relay_conn_timer, RELAY_IDLE, 0.0);
 	c->idle.data = c;
+	c->route = relay_route_get(d->relay, d, addr);
+	c->route->nconn++;
+	c->route->lastconn = d->lastconn = time(NULL);
 	TAILQ_INSERT_TAIL(&d->conns, c, entry);
 	d->nconn++;
 	ctl_stat_increment("mta.session", 1);
@@ -192,6 +197,9 @@ relay_conn_ready(struct relay_sess *s, void *arg)
 
 	(void)s;
 	c->ready = 1;
+	relay_route_ready(c->route);
+	c->dest->established = 1;
+	c->dest->routefail = 0;
 	if (c->busy || c->quitting)
 		return;
 	if (!relay_conn_take(c)) {
@@ -235,6 +243,7 @@ relay_conn_closed(struct relay_sess *s, int status, enum relay_stage stage,
 	(void)s;
 	TAILQ_REMOVE(&d->conns, c, entry);
 	d->nconn--;
+	relay_route_closed(c->route, time(NULL));
 	ctl_stat_decrement("mta.session", 1);
 	c->closed = 1;
 	c->dest = NULL;
@@ -289,6 +298,7 @@ relay_conn_free(struct relay_conn *c)
 		ev_timer_stop(d->relay->role->loop, &c->idle);
 		TAILQ_REMOVE(&d->conns, c, entry);
 		d->nconn--;
+		relay_route_closed(c->route, time(NULL));
 		if (c->busy)
 			for (i = 0; i < c->txn.nrcpt; i++)
 				relay_env_free(d->relay, c->env[i]);

@@ -10,7 +10,8 @@
  * gets the last error: permanent if that was a 5xx greeting or hello,
  * else temporary, and the destination is held for RELAY_HOLD (new
  * envelopes are deferred at once with the same error) unless `smtpctl
- * schedule` lifts it.
+ * schedule` lifts it. A connection-level failure also disables that
+ * address's route for a while (relay_route.c): the walk skips it.
  */
 #include <ctype.h>
 #include <stdio.h>
@@ -37,6 +38,7 @@ static struct relay_dest *relay_dest_get(struct relay *,
 static void	relay_dest_fail_all(struct relay_dest *, int, const char *);
 static void	relay_dest_resolve(struct relay_dest *);
 static void	relay_dest_resolved(const struct relay_dns_result *, void *);
+static void	relay_dest_skip(struct relay_dest *);
 static void	relay_dest_round_failed(struct relay_dest *);
 static size_t	relay_dest_messages(const struct relay_dest *, size_t);
 static int	relay_dest_unused(const struct relay_dest *);
@@ -185,6 +187,10 @@ relay_dest_run(struct relay_dest *d)
 	want = relay_dest_messages(d, RELAY_DEST_CONN_MAX);
 	while (!TAILQ_EMPTY(&d->pending) && d->nconn < RELAY_DEST_CONN_MAX &&
 	    connecting < want && d->cur < d->dns.naddr) {
+		if (relay_route_disabled(d->relay, d, d->cur, time(NULL))) {
+			relay_dest_skip(d);
+			continue;
+		}
 		if (relay_conn_new(d, d->cur) == NULL) {
 			d->cur++;
 			continue;
@@ -194,6 +200,21 @@ relay_dest_run(struct relay_dest *d)
 	if (!TAILQ_EMPTY(&d->pending) && d->nconn == 0 &&
 	    d->cur >= d->dns.naddr)
 		relay_dest_round_failed(d);
+}
+
+/* The current address's route is disabled: the next address. */
+static void
+relay_dest_skip(struct relay_dest *d)
+{
+	if (d->err_status == 0) {
+		d->err_status = 4;
+		snprintf(d->err_text, sizeof(d->err_text), "4.4.1 route to %s "
+		    "disabled after connection failures",
+		    d->dns.addr[d->cur].host);
+	}
+	log_debug("relay event=route-skipped dest=%s host=%s", d->name,
+	    d->dns.addr[d->cur].host);
+	d->cur++;
 }
 
 static void
@@ -216,7 +237,8 @@ relay_dest_resolved(const struct relay_dns_result *res, void *arg)
 	char text[RELAY_TEXT_MAX];
 
 	d->query = NULL;
-	if (res->status != RELAY_DNS_OK || res->naddr == 0) {
+	d->mxfail = res->status != RELAY_DNS_OK || res->naddr == 0;
+	if (d->mxfail) {
 		snprintf(text, sizeof(text), "%s %s", res->esc[0] != '\0' ?
 		    res->esc : "4.4.3", res->text);
 		log_info("relay event=resolve dest=%s error=\"%s\"", d->name,
@@ -255,6 +277,7 @@ relay_dest_conn_failed(struct relay_dest *d, struct relay_conn *c,
 		relay_tls_failed(d->relay, d->dns.addr[c->addr].host);
 		return;
 	}
+	relay_route_failed(c->route, time(NULL));
 	if (c->addr >= d->cur)
 		d->cur = c->addr + 1;
 }
@@ -272,6 +295,7 @@ relay_dest_round_failed(struct relay_dest *d)
 	    d->name, d->dns.naddr, text);
 	if (status == 4)
 		d->held_until = time(NULL) + RELAY_HOLD;
+	d->routefail = 1;
 	d->resolved = 0;
 	d->cur = 0;
 	relay_dest_fail_all(d, status, text);
@@ -305,7 +329,8 @@ relay_dest_creds(struct relay *rl, uint32_t reqid, int status,
 	relay_dest_run(d);
 }
 
-/* `smtpctl schedule`: held destinations may be tried again. */
+/* `smtpctl schedule`: held destinations and disabled routes may be
+ * tried again. */
 void
 relay_dest_flush(struct relay *rl)
 {
@@ -313,6 +338,18 @@ relay_dest_flush(struct relay *rl)
 
 	RB_FOREACH(d, relay_dests, &rl->dests)
 		d->held_until = 0;
+	relay_route_flush(rl);
+}
+
+/* Destinations with nothing to do, whose hold is over, are forgotten. */
+void
+relay_dest_gc(struct relay *rl)
+{
+	struct relay_dest *d, *next;
+
+	RB_FOREACH_SAFE(d, relay_dests, &rl->dests, next)
+		if (relay_dest_unused(d))
+			relay_dest_free(d);
 }
 
 static void

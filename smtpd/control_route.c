@@ -4,8 +4,7 @@
  * decoded (malformed: the client is closed), its protocol version
  * checked, authorised from the client's SO_PEERCRED uid
  * (ctl_cmd_needs_root(): root or the daemon's own uid), then answered
- * here (show stats, show status, monitor; CTL_UNAVAILABLE for the relay
- * commands) or forwarded to the role that owns the command as
+ * here (show stats, show status, monitor) or forwarded to the role that owns the command as
  * IMSG_CTL_REQUEST, reqid = the client's id, the client's uid filled in.
  * Replies (IMSG_CTL_REPLY) are decoded to check them, then relayed as
  * they are, with their descriptor; a reply for a client that is gone is
@@ -26,7 +25,7 @@
 
 static enum proc_id control_owner(enum ctl_cmd);
 
-/* Who answers a command; PROC_COUNT: not built yet. */
+/* Who answers a command; PROC_COUNT: nobody (not built). */
 static enum proc_id
 control_owner(enum ctl_cmd cmd)
 {
@@ -66,7 +65,7 @@ control_owner(enum ctl_cmd cmd)
 	case CTL_SHOW_RELAYS:
 	case CTL_SHOW_ROUTES:
 	case CTL_RESUME_ROUTE:
-		break;
+		return PROC_RELAY;
 	}
 	return PROC_COUNT;
 }
@@ -120,8 +119,7 @@ control_request(struct control_client *c, const uint8_t *buf, size_t len)
 		return;
 	case PROC_COUNT:
 		control_reply_status(c, CTL_UNAVAILABLE,
-		    "not available: the relay role keeps no host or route "
-		    "table yet");
+		    "not available: no process answers this command");
 		return;
 	default:
 		break;

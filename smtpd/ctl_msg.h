@@ -55,6 +55,11 @@
  *     tempfail permfail loop expired removed bounced; clients and
  *     envelopes are current values, the others totals since the start
  *     (the client prints the differences).
+ *   show hosts, hoststats, relays, routes (the relay role): frames of
+ *     data, whole "\n"-ended lines, at most CTL_DATA_MAX bytes each, then
+ *     the rest in a frame with last set (an empty one if no line).
+ *   resume route: one frame, last set: CTL_OK, or CTL_FAIL "no such
+ *     route".
  *   CTL_SMTP_SESSION: one frame, last set, with the descriptor on CTL_OK.
  *
  * Flow control between a role and the control role: a role never has
@@ -98,11 +103,11 @@ enum ctl_cmd {
 	CTL_LOG_BRIEF,
 	CTL_TRACE,		/* arg: subsystem word */
 	CTL_UNTRACE,
-	CTL_SHOW_HOSTS,		/* relay issue: answered CTL_UNAVAILABLE */
+	CTL_SHOW_HOSTS,		/* the relay role's (deliver/relay_ctl.c) */
 	CTL_SHOW_HOSTSTATS,
 	CTL_SHOW_RELAYS,
 	CTL_SHOW_ROUTES,
-	CTL_RESUME_ROUTE,
+	CTL_RESUME_ROUTE,	/* arg: the route id, decimal */
 	CTL_SMTP_SESSION,	/* sendmail: a connected local session fd */
 	CTL_MONITOR,		/* monitor: the counters of ctl.md 6.3 */
 	CTL_DISCOVER,		/* id: evpid or msgid */

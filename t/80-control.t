@@ -5,7 +5,7 @@
 # remove with their counts (by evpid, msgid and all); update table picks
 # up a rebuilt aliases.db and an edited file table without a restart;
 # log verbose/brief and trace switch the log output; pause smtp refuses
-# new sessions only; the relay commands say they are not available;
+# new sessions only; the relay commands are answered by the relay role;
 # a uid that is neither root nor the daemon's is denied (root only);
 # malformed, truncated and random frames close only that client.
 use strict;
@@ -111,9 +111,14 @@ for my $cmd (qw(pause_mta resume_mta)) {
 }
 for my $cmd (qw(show_hosts show_hoststats show_relays show_routes)) {
 	my @r = ctl(cmd => $cmd);
-	is("$r[-1]{status_name} $r[-1]{text}",
-	    "unavailable not available: the relay role keeps no host or "
-	    . "route table yet", "$cmd: not available yet");
+	is(join(",", map { "$_->{status_name}:$_->{last}:"
+	    . length($_->{data} // '') } @r), "ok:1:0",
+	    "$cmd: answered by the relay role, nothing relayed yet");
+}
+{
+	my @r = ctl(cmd => 'resume_route', arg => '1');
+	is("$r[-1]{status_name} $r[-1]{text}", "fail no such route",
+	    "resume route: an unknown route");
 }
 {
 	my @r = ctl(cmd => 'show_status', version => 2);

@@ -79,7 +79,14 @@ test_exact(void **state)
 	assert_int_equal(cmd_of("pause mta"), CMDTREE_PAUSE_MTA);
 	assert_int_equal(cmd_of("pause mta from 192.0.2.1 for example.org"),
 	    CMDTREE_PAUSE_MTA_FROM);
-	assert_int_equal(cmd_of("resume route 1f"), CMDTREE_RESUME_ROUTE);
+	assert_int_equal(cmd_of("resume route 12"), CMDTREE_RESUME_ROUTE);
+	/* route ids are decimal, as show routes prints them, and not 0 */
+	assert_int_not_equal(cmd_of("resume route 1f"), CMDTREE_RESUME_ROUTE);
+	assert_int_not_equal(cmd_of("resume route 0"), CMDTREE_RESUME_ROUTE);
+	assert_int_not_equal(cmd_of("resume route 12345678901234567890"),
+	    CMDTREE_RESUME_ROUTE);
+	assert_int_equal(cmd_of("show relays"), CMDTREE_SHOW_RELAYS);
+	assert_int_equal(cmd_of("show routes"), CMDTREE_SHOW_ROUTES);
 	assert_int_equal(cmd_of("update table aliases"), CMDTREE_UPDATE_TABLE);
 	assert_int_equal(cmd_of("spf walk"), CMDTREE_SPF_WALK);
 	assert_int_equal(cmd_of("show mta paused"), CMDTREE_SHOW_MTA_PAUSED);
@@ -248,14 +255,19 @@ test_flags(void **state)
 			assert_false(e[i].flags & CMDTREE_ROOT);
 		else
 			assert_true(e[i].flags & CMDTREE_ROOT);
-		/* built: discover, profile, unprofile */
+		/* built: discover, profile, unprofile, the relay's shows */
 		if (e[i].cmd == CMDTREE_DISCOVER ||
 		    e[i].cmd == CMDTREE_PROFILE ||
-		    e[i].cmd == CMDTREE_UNPROFILE)
+		    e[i].cmd == CMDTREE_UNPROFILE ||
+		    e[i].cmd == CMDTREE_SHOW_HOSTS ||
+		    e[i].cmd == CMDTREE_SHOW_HOSTSTATS ||
+		    e[i].cmd == CMDTREE_SHOW_RELAYS ||
+		    e[i].cmd == CMDTREE_SHOW_ROUTES ||
+		    e[i].cmd == CMDTREE_RESUME_ROUTE)
 			assert_false(e[i].flags & CMDTREE_LATER);
 	}
-	/* the relay commands: pause/resume mta from, resume route, show ... */
-	assert_true(later >= 8);
+	/* pause/resume mta from, show mta paused */
+	assert_true(later >= 3);
 	assert_true(root > 30);
 }
 
