@@ -329,6 +329,9 @@ relay_rcpt_done(struct relay *rl, struct relay_env *re,
 	const char *at;
 
 	relay_txn_result(rc, &res);
+	/* the server's own reply: the report's Remote-MTA */
+	if (host != NULL && rc->code != 0)
+		strlcpy(res.mta, host, sizeof(res.mta));
 	if ((at = strrchr(re->env.dest, '@')) != NULL && at[1] != '\0')
 		relay_hoststat_update(rl, at + 1, res.text);
 	log_info("%016llx relay event=delivery rcpt=<%s> host=%s result=%s "

@@ -111,7 +111,7 @@ bounce_rcpt(const struct envelope *e, struct dsn_rcpt *r)
 	    isdigit((unsigned char)e->errorline[2]) &&
 	    (e->errorline[3] == ' ' || e->errorline[3] == '-'));
 	r->diagnostic = e->errorline;
-	r->remote_mta = NULL;
+	r->remote_mta = e->remote_mta[0] != '\0' ? e->remote_mta : NULL;
 	r->last_attempt = e->lasttry;
 	/* failed with a temporary status: its lifetime ran out */
 	r->expired = e->bounce_type == ENVELOPE_BOUNCE_FAILED &&

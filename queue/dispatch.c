@@ -328,6 +328,7 @@ queue_dispatch_result(struct queue *q, struct ipc_msg *m)
 
 	memcpy(&res, m->data, sizeof(res));
 	res.text[sizeof(res.text) - 1] = '\0';
+	res.mta[sizeof(res.mta) - 1] = '\0';
 	if ((in = dispatch_inflight_take(q, res.evpid)) == NULL ||
 	    (in->env.type == ENVELOPE_MTA) != (m->type == IMSG_MTA_RESULT)) {
 		if (in != NULL)
@@ -342,6 +343,7 @@ queue_dispatch_result(struct queue *q, struct ipc_msg *m)
 	st.outcome = res.outcome == MDA_OK ? SCHED_DELIVERED :
 	    res.outcome == MDA_TEMPFAIL ? SCHED_TEMPFAIL : SCHED_PERMFAIL;
 	st.errorline = res.text;
+	st.remote_mta = res.mta[0] != '\0' ? res.mta : NULL;
 	st.esc_class = res.esc_class;
 	st.esc_subject = res.esc_subject;
 	st.esc_detail = res.esc_detail;

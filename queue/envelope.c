@@ -11,7 +11,8 @@
  * ones and bump the version. Required: evpid, type, family, rcpt, dest,
  * ctime, ttl. 0x25 mda-method and 0x26 mda-exec were appended for the
  * pipe and file destinations of alias expansion (ENVELOPE_VERSION not
- * bumped: absent means ENVELOPE_MDA_ACTION). Other fields are written only when non-empty or non-zero;
+ * bumped: absent means ENVELOPE_MDA_ACTION); 0x27 remote-mta, the
+ * relayed-to server of errorline, likewise (absent: none). Other fields are written only when non-empty or non-zero;
  * absent means empty or zero.
  */
 #include <arpa/inet.h>
@@ -44,6 +45,7 @@ enum {
 	EVR_RUNFLAGS = 0x21, EVR_BOUNCE_TYPE = 0x22,
 	EVR_BOUNCE_DELAY = 0x23, EVR_BOUNCE_TTL = 0x24,
 	EVR_MDA_METHOD = 0x25, EVR_MDA_EXEC = 0x26,
+	EVR_REMOTE_MTA = 0x27,
 };
 
 #define R	RECORD_REQUIRED
@@ -87,6 +89,7 @@ static const struct record_field envelope_fields[] = {
 	NUM(EVR_BOUNCE_TTL,	RECORD_U64,		"bounce-ttl"),
 	NUM(EVR_MDA_METHOD,	RECORD_U8,		"mda-method"),
 	STR(EVR_MDA_EXEC,	ENVELOPE_EXEC_MAX,	"mda-exec"),
+	STR(EVR_REMOTE_MTA,	ENVELOPE_HOST_MAX,	"remote-mta"),
 };
 #undef R
 #undef STR
@@ -258,6 +261,7 @@ envelope_validate(const struct envelope *e, char *err, size_t errsz)
 	STRCHECK(dsn_orcpt, ENVELOPE_ORCPT_MAX, EC_ADDR);
 	STRCHECK(errorline, ENVELOPE_ERROR_MAX, EC_TEXT);
 	STRCHECK(mda_exec, ENVELOPE_EXEC_MAX, EC_TEXT);
+	STRCHECK(remote_mta, ENVELOPE_HOST_MAX, EC_NAME);
 
 	if (e->type != ENVELOPE_BOUNCE && e->dispatcher[0] == '\0')
 		return envelope_fail(err, errsz, "missing dispatcher");
@@ -430,6 +434,7 @@ envelope_encode(const struct envelope *e, uint8_t **bufp, size_t *lenp,
 	envelope_put_num(&w, EVR_BOUNCE_TTL, (uint64_t)e->bounce_ttl);
 	envelope_put_num(&w, EVR_MDA_METHOD, (uint64_t)e->mda_method);
 	envelope_put_str(&w, EVR_MDA_EXEC, e->mda_exec);
+	envelope_put_str(&w, EVR_REMOTE_MTA, e->remote_mta);
 
 	if (record_finish(&w, bufp, lenp) == -1)
 		return envelope_fail(err, errsz, "%s", record_writer_error(&w));
@@ -525,6 +530,7 @@ envelope_get(struct record_reader *rd, const struct record *rec,
 		e->mda_method = (enum envelope_mda_method)v;
 		break;
 	case EVR_MDA_EXEC:	return GETSTR(mda_exec);
+	case EVR_REMOTE_MTA:	return GETSTR(remote_mta);
 	default:
 		/* in the schema but not here: our bug, still no abort */
 		record_reader_fail(rd, "unhandled record type %u", rec->type);
@@ -582,7 +588,7 @@ envelope_equal(const struct envelope *a, const struct envelope *b)
 	    SAME(retry) && SAMESTR(errorline) && SAME(esc_class) &&
 	    SAME(esc_subject) && SAME(esc_detail) && SAME(runflags) &&
 	    SAME(bounce_type) && SAME(bounce_delay) && SAME(bounce_ttl) &&
-	    SAME(mda_method) && SAMESTR(mda_exec);
+	    SAME(mda_method) && SAMESTR(mda_exec) && SAMESTR(remote_mta);
 }
 
 #undef SAME

@@ -146,6 +146,8 @@ struct envelope {
 	uint8_t			 esc_class;	/* 0 none, or 2, 4, 5 */
 	uint16_t		 esc_subject;
 	uint16_t		 esc_detail;
+	/* the server whose reply errorline is (relay), "" if none */
+	char			 remote_mta[ENVELOPE_HOST_MAX + 1];
 
 	uint32_t		 runflags;	/* ENVELOPE_R_* */
 

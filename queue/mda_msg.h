@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #define MDA_TEXT_MAX	512
+#define MDA_MTA_MAX	256
 
 /*
  * The reqid of IMSG_MDA_DELIVER: MDA_CHECK for an envelope committed
@@ -33,6 +34,8 @@ struct mda_result {
 	uint16_t	esc_subject;
 	uint16_t	esc_detail;
 	char		text[MDA_TEXT_MAX];	/* NUL-terminated */
+	char		mta[MDA_MTA_MAX];	/* relay: the server that
+						 * replied, "" if none */
 };
 
 #endif

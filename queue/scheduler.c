@@ -220,6 +220,8 @@ sched_set_error(struct envelope *e, const struct sched_status *st)
 			e->errorline[i] = (st->errorline[i] == '\r' ||
 			    st->errorline[i] == '\n') ? ' ' : st->errorline[i];
 		e->errorline[i] = '\0';
+		strlcpy(e->remote_mta, st->remote_mta != NULL ?
+		    st->remote_mta : "", sizeof(e->remote_mta));
 	}
 	if ((st->esc_class == 2 || st->esc_class == 4 || st->esc_class == 5) &&
 	    st->esc_subject <= ENVELOPE_ESC_MAX &&

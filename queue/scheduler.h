@@ -87,6 +87,7 @@ struct sched_status {
 	uint8_t			 esc_class;	/* 0, or 2, 4, 5 */
 	uint16_t		 esc_subject;
 	uint16_t		 esc_detail;
+	const char		*remote_mta;	/* who replied; may be NULL */
 };
 
 /* ---- envelope rules */

@@ -149,6 +149,8 @@ $rep = report_for('nobody@bounce.example');
 like($rep, qr/Action: failed\r?\nStatus: 5\.1\.1\r?\n/, "550 5.1.1 to RCPT: failed, 5.1.1");
 like($rep, qr/Diagnostic-Code: smtp; 550 5\.1\.1 <nobody\@bounce\.example>: no\s+such user here/,
     "the server's reply as an smtp diagnostic");
+like($rep, qr/\nRemote-MTA: dns; h\.bounce\.example\r?\n/, "from that server (Remote-MTA)");
+unlike(report_for('d\@null.example'), qr/Remote-MTA/, "none when no server replied");
 
 like(send_to('e@defer.example'), qr/^250 /, "accepted for defer.example");
 ok($d->wait_log(qr/relay event=delivery rcpt=<e\@defer\.example> host=\S+ result=TempFail text="451 4\.3\.0 greylisted/),

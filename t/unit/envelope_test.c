@@ -113,6 +113,7 @@ env_max(struct envelope *e)
 	e->esc_class = 5;
 	e->esc_subject = ENVELOPE_ESC_MAX;
 	e->esc_detail = ENVELOPE_ESC_MAX;
+	fill(e->remote_mta, ENVELOPE_HOST_MAX, 'r');
 	e->runflags = ENVELOPE_R_ALL;
 }
 
@@ -212,6 +213,7 @@ test_roundtrip(void **state)
 	e.esc_class = 4;
 	strlcpy(e.errorline, "421 4.7.0 Try again later",
 	    sizeof(e.errorline));
+	strlcpy(e.remote_mta, "mx1.example.net", sizeof(e.remote_mta));
 	roundtrip(&e);
 
 	assert_int_equal(envelope_msgid(&e), 0x1a2b3c4d);

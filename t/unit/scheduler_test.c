@@ -43,7 +43,7 @@ mkenv(struct envelope *e, uint64_t evpid, time_t ttl)
 }
 
 static const struct sched_status tempfail = {
-	SCHED_TEMPFAIL, "421 4.7.0 Try again later", 4, 7, 0
+	SCHED_TEMPFAIL, "421 4.7.0 Try again later", 4, 7, 0, "mx.example.net"
 };
 
 static void
@@ -110,6 +110,7 @@ test_retry_until_expiry(void **state)
 		assert_int_equal(e.retry, tries);
 		assert_int_equal(e.lasttry, now);
 		assert_string_equal(e.errorline, "421 4.7.0 Try again later");
+		assert_string_equal(e.remote_mta, "mx.example.net");
 		d = e.nexttry - now;
 		if (e.nexttry != T0 + 4 * DAY) {
 			time_t b = tries <= 4 ? expected[tries - 1] : 3600;
@@ -140,7 +141,7 @@ static void
 test_expiry_per_action_ttl(void **state)
 {
 	struct sched_conf sc;
-	struct sched_status expired = { SCHED_EXPIRED, NULL, 0, 0, 0 };
+	struct sched_status expired = { SCHED_EXPIRED, NULL, 0, 0, 0, NULL };
 	struct envelope e;
 	time_t warn;
 
@@ -244,10 +245,10 @@ static void
 test_outcomes(void **state)
 {
 	struct sched_conf sc;
-	struct sched_status ok = { SCHED_DELIVERED, NULL, 0, 0, 0 };
+	struct sched_status ok = { SCHED_DELIVERED, NULL, 0, 0, 0, NULL };
 	struct sched_status perm = { SCHED_PERMFAIL,
-	    "550 5.1.1 No such user\r\n", 5, 1, 1 };
-	struct sched_status bad = { SCHED_TEMPFAIL, "451 odd", 7, 1, 1 };
+	    "550 5.1.1 No such user\r\n", 5, 1, 1, NULL };
+	struct sched_status bad = { SCHED_TEMPFAIL, "451 odd", 7, 1, 1, NULL };
 	struct envelope e;
 	char err[ENVELOPE_ERR_MAX], *big;
 
