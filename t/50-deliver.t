@@ -48,13 +48,7 @@ sub workdir {
 	return $d;
 }
 
-sub spew {
-	my ($path, $text) = @_;
-	open(my $fh, '>', $path) or die "$path: $!";
-	binmode $fh;
-	print $fh $text;
-	close $fh;
-}
+sub spew { return SmtpdTest::spew(@_) }
 
 sub slurp { return SmtpdTest::slurp($_[0]) }
 

@@ -1,7 +1,7 @@
 # 52-deliver-lmtp.t: deliver -L, the LMTP hand-off (doc/deliver.8,
 # spec/delivery.md §7, protocol.md A.11 and B.4), against a scripted
-# LMTP server forked by the test on a UNIX socket or on 127.0.0.1, which
-# records every byte it receives. Covers: the exact DATA bytes (CRLF,
+# LMTP server (t/lib/ScriptSmtp.pm) on a UNIX socket or on 127.0.0.1,
+# which records every byte it receives. Covers: the exact DATA bytes (CRLF,
 # dot-stuffing, LF-only and bare-CR input, 8-bit with BODY=8BITMIME, no
 # header added), per-recipient outcomes and the exit status rule, 4xx,
 # 5xx, a server that closes in the middle of DATA, a multi-line LHLO
@@ -15,11 +15,9 @@ use warnings;
 use FindBin;
 use lib "$FindBin::Bin/lib";
 use Test::More;
-use IO::Socket::INET;
-use IO::Socket::UNIX;
-use POSIX qw(:sys_wait_h);
-use Socket qw(SOL_SOCKET SO_PEERCRED);
+use POSIX ();
 use Time::HiRes qw(time sleep);
+use ScriptSmtp;
 use SmtpdTest;
 use SmtpClient;
 
@@ -38,155 +36,34 @@ if ($root) {
 my $uid = (getpwnam($user))[2];
 my $base = SmtpdTest::tempdir_public();
 my $seq = 0;
-my @servers;
-
-END { for (@servers) { kill 'KILL', $_; waitpid($_, 0); } }
-
-sub spew {
-	my ($path, $text) = @_;
-	open(my $fh, '>', $path) or die "$path: $!";
-	binmode $fh;
-	print $fh $text;
-	close $fh;
-}
 
 sub slurp { return SmtpdTest::slurp($_[0]) }
 
-my $LHLO = "250-test.example\r\n250-PIPELINING\r\n250-ENHANCEDSTATUSCODES\r\n" .
-    "250-8BITMIME\r\n250-SIZE 10000000\r\n250 SMTPUTF8\r\n";
+my $EXT = ['PIPELINING', 'ENHANCEDSTATUSCODES', '8BITMIME', 'SIZE 10000000', 'SMTPUTF8'];
 
-# A listening socket: ('unix', path) or ('inet', port).
-sub listener {
-	my ($kind) = @_;
-	if ($kind eq 'unix') {
-		my $path = "$base/lmtp" . $seq++ . ".sock";
-		my $l = IO::Socket::UNIX->new(Type => SOCK_STREAM(), Local => $path,
-		    Listen => 5) or die "listen $path: $!";
-		chmod 0666, $path;
-		return ($l, "unix:$path");
-	}
-	my $port = SmtpdTest::free_port();
-	my $l = IO::Socket::INET->new(Listen => 5, LocalAddr => '127.0.0.1',
-	    LocalPort => $port, Proto => 'tcp', ReuseAddr => 1)
-	    or die "listen $port: $!";
-	return ($l, "inet:127.0.0.1:$port");
+# A scripted LMTP server (t/lib/ScriptSmtp.pm) for one case, on a UNIX
+# socket ('unix') or 127.0.0.1 ('inet'): (server, destination for -L).
+# This test's defaults: the extensions above after "250-test.example",
+# "250 2.0.0 Ok: saved" for each recipient at the end of data, strict
+# (replies to MAIL and RCPT held until DATA when PIPELINING is offered,
+# the lockstep check when it is not). %o: ScriptSmtp options (rules go
+# before the default one).
+sub server {
+	my ($kind, %o) = @_;
+	my $n = $seq++;
+	my $rules = [ @{ delete $o{rules} // [] },
+	    { cmd => qr/^DATA-END /, reply => '250 2.0.0 Ok: saved' } ];
+	my $s = ScriptSmtp->new(dir => "$base/server$n", lmtp => 1, hostname => 'test.example',
+	    ext => $EXT, strict => 1, $kind eq 'unix' ? (unix => "$base/lmtp$n.sock") : (),
+	    rules => $rules, %o);
+	return ($s, $kind eq 'unix' ? $s->addr : "inet:" . $s->addr);
 }
 
-# Forks the scripted server on $l for one connection. Behaviour %b:
-#   greeting, greet_delay, lhlo, mail, rcpt => [replies] (cycled),
-#   data, eod => [replies], close_in_data, hang_eod, raw => bytes sent
-#   instead of the greeting (then close).
-# Everything received goes to "$log", the peer's uid to "$log.uid",
-# protocol violations (a command sent before the reply to the previous
-# one without PIPELINING) to "$log.err". Returns ($pid, $log).
-sub serve {
-	my ($l, %b) = @_;
-	my $log = "$base/server" . $seq++;
-	spew($log, '');
-	my $pid = fork() // die "fork: $!";
-	if ($pid) {
-		push @servers, $pid;
-		return ($pid, $log);
-	}
-	$SIG{ALRM} = sub { POSIX::_exit(3) };
-	alarm($b{alarm} // 30);
-	my $c = $l->accept or POSIX::_exit(1);
-	if (my $cred = getsockopt($c, SOL_SOCKET, SO_PEERCRED)) {
-		my (undef, $puid) = unpack('lI', $cred);
-		spew("$log.uid", $puid);
-	}
-	open(my $lf, '>>', $log) or POSIX::_exit(1);
-	binmode $lf;
-	$lf->autoflush(1);
-	my $buf = '';
-	my $line = sub {
-		while ($buf !~ /\n/) {
-			my $n = sysread($c, my $chunk, 4096);
-			return undef unless $n;
-			print $lf $chunk;
-			$buf .= $chunk;
-		}
-		$buf =~ s/\A(.*?\n)//s;
-		return $1;
-	};
-	my $send = sub { syswrite($c, $_[0]) if defined $_[0] };
-	my $pipelining = ($b{lhlo} // $LHLO) =~ /^250[- ]PIPELINING/mi;
-	# Without PIPELINING: nothing may follow a command before our reply.
-	my $check = sub {
-		return if $pipelining;
-		sleep 0.05;
-		my $rin = '';
-		vec($rin, fileno($c), 1) = 1;
-		if (length $buf || select(my $r = $rin, undef, undef, 0) > 0) {
-			open(my $ef, '>>', "$log.err");
-			print $ef "sent ahead after: $_[0]";
-			close $ef;
-		}
-	};
-	sleep $b{greet_delay} if $b{greet_delay};
-	if (defined $b{raw}) {
-		$send->($b{raw});
-		sleep 0.2;
-		POSIX::_exit(0);
-	}
-	$send->($b{greeting} // "220 test.example LMTP ready\r\n");
-	my ($nrcpt, $accepted, @pending) = (0, 0);
-	while (defined(my $cmd = $line->())) {
-		# Without PIPELINING every command is answered at once;
-		# with it, MAIL and RCPT replies wait for DATA.
-		$check->($cmd);
-		if ($cmd =~ /^LHLO /i) {
-			$send->($b{lhlo} // $LHLO);
-		} elsif ($cmd =~ /^MAIL FROM:/i) {
-			push @pending, $b{mail} // "250 2.1.0 Ok\r\n";
-		} elsif ($cmd =~ /^RCPT TO:/i) {
-			my $list = $b{rcpt} // ["250 2.1.5 Ok\r\n"];
-			my $r = $list->[$nrcpt++ % @$list];
-			$accepted++ if $r =~ /^2/;
-			push @pending, $r;
-		} elsif ($cmd =~ /^DATA/i) {
-			my $r = $b{data} // ($accepted ? "354 go ahead\r\n" :
-			    "503 5.5.1 No valid recipients\r\n");
-			$send->(join('', @pending, $r));
-			@pending = ();
-			next unless $r =~ /^354/;
-			while (defined(my $d = $line->())) {
-				if ($b{close_in_data}) {
-					close $c;
-					POSIX::_exit(0);
-				}
-				last if $d eq ".\r\n";
-			}
-			sleep 1000 if $b{hang_eod};
-			my $eod = $b{eod} // ["250 2.0.0 Ok: saved\r\n"];
-			$send->($eod->[$_ % @$eod]) for 0 .. $accepted - 1;
-		} elsif ($cmd =~ /^QUIT/i) {
-			$send->("221 2.0.0 Bye\r\n");
-			last;
-		} else {
-			$send->("500 5.5.1 what\r\n");
-		}
-		$send->(shift @pending) while !$pipelining && @pending;
-	}
-	close $c;
-	POSIX::_exit(0);
-}
-
-# Waits for the server to exit (bounded), kills it otherwise.
-sub reap_server {
-	my ($pid) = @_;
-	my $deadline = time + 10;
-	while (time < $deadline) {
-		if (waitpid($pid, WNOHANG) == $pid) {
-			@servers = grep { $_ != $pid } @servers;
-			return 1;
-		}
-		sleep 0.05;
-	}
-	kill 'KILL', $pid;
-	waitpid($pid, 0);
-	@servers = grep { $_ != $pid } @servers;
-	return 0;
+# The transcript of the (one) session, once it is over.
+sub received {
+	my ($s) = @_;
+	$s->wait_closed(1, 10);
+	return $s->transcript(1) // '';
 }
 
 # Runs deliver with the message on stdin (a file): (exit code, stdout,
@@ -196,7 +73,7 @@ sub dlv {
 	my ($dest, $args, %o) = @_;
 	my $n = $seq++;
 	my ($in, $out, $err) = map { "$base/$_$n" } qw(in out err);
-	spew($in, $o{input} // "Subject: x\n\nbody\n");
+	SmtpdTest::spew($in, $o{input} // "Subject: x\n\nbody\n");
 	my @d = $o{nouser} ? () : ('-d', $o{user} // $user);
 	my $redir = $o{both} ? '>"$O" 2>&1' : '>"$O" 2>"$E"';
 	my $start = time;
@@ -206,26 +83,14 @@ sub dlv {
 		exec('/bin/sh', '-c', "exec \"\$@\" <\"\$I\" $redir", 'sh',
 		    $deliver, @d, '-L', $dest, @$args) or POSIX::_exit(127);
 	}
-	my $deadline = time + 60;
-	my $rc = -1;
-	while (time < $deadline) {
-		if (waitpid($pid, WNOHANG) == $pid) {
-			$rc = $? >> 8;
-			last;
-		}
-		sleep 0.02;
-	}
-	if ($rc == -1) {
-		kill 'KILL', $pid;
-		waitpid($pid, 0);
-	}
+	my $rc = SmtpdTest::reap_child($pid, 60);
 	return ($rc, slurp($out), slurp($err), time - $start);
 }
 
 # The bytes between "DATA\r\n" and the end of data, as received.
 sub data_of {
-	my ($log) = @_;
-	return $log =~ /\r\nDATA\r\n(.*?\r\n\.\r\n)/s ? $1 : undef;
+	my ($got) = @_;
+	return $got =~ /\r\nDATA\r\n(.*?\r\n\.\r\n)/s ? $1 : undef;
 }
 
 my $host = `hostname`;
@@ -237,8 +102,7 @@ my $MSG = "From s\@example.net Thu Nov 21 09:10:00 2024\n" .
 my $WANT = "Subject: dots\r\nX-Test: 1\r\n\r\n..\r\n...x\r\nline\r\n..end\r\n" .
     "8bit \xc3\xa9\r\nlast\r\n.\r\n";
 for my $kind ('unix', 'inet') {
-	my ($l, $dest) = listener($kind);
-	my ($pid, $log) = serve($l);
+	my ($s, $dest) = server($kind);
 	my ($rc, $out, $err) = dlv($dest, ['-f', 's@example.net', '-R', 'alice'],
 	    input => $MSG);
 	is($rc, 0, "$kind: 250 -> exit 0") or diag "$out$err";
@@ -246,28 +110,28 @@ for my $kind ('unix', 'inet') {
 	    "$kind: the status line on stderr, also on success");
 	like($out, qr/\A<alice> 2\.0\.0 \Q$dest\E said: 250 2\.0\.0 Ok: saved \(in reply to end of DATA\)\n\z/,
 	    "$kind: one line for the recipient on stdout");
-	ok(reap_server($pid), "$kind: the server saw QUIT and ended");
-	my $got = slurp($log);
+	ok($s->wait_closed(1, 10) && $s->log(1) =~ /^\* closed quit$/m,
+	    "$kind: the server saw QUIT and ended");
+	my $got = received($s);
 	like($got, qr/\ALHLO \S+\r\nMAIL FROM:<s\@example\.net> BODY=8BITMIME\r\nRCPT TO:<alice>\r\nDATA\r\n/,
 	    "$kind: LHLO, MAIL with BODY=8BITMIME (8-bit body, offered), RCPT, DATA");
 	is(data_of($got), $WANT, "$kind: DATA is CRLF, dot-stuffed, From_ line dropped, final CRLF added, no header added");
 	like($got, qr/\r\n\.\r\nQUIT\r\n\z/, "$kind: QUIT after the end of data");
 	if ($root) {
-		is(slurp("$log.uid"), $uid, "$kind: connected as $user, not root")
+		is($s->peer_uid(1), $uid, "$kind: connected as $user, not root")
 		    if $kind eq 'unix';
 	}
-	close $l;
+	$s->stop;
 }
 
 # CRLF input, bare CR, no 8-bit: no BODY=; null sender; the default
 # recipient is the user name.
 {
-	my ($l, $dest) = listener('unix');
-	my ($pid, $log) = serve($l);
+	my ($s, $dest) = server('unix');
 	my ($rc, $out) = dlv($dest, [], input => "A: b\r\n\r\nx\ry\r\n.\r\n\r\n");
 	is($rc, 0, "CRLF input: exit 0") or diag $out;
-	reap_server($pid);
-	my $got = slurp($log);
+	my $got = received($s);
+	$s->stop;
 	like($got, qr/^MAIL FROM:<>\r\nRCPT TO:<\Q$user\E>\r\n/m, "null sender, RCPT TO:<user> by default");
 	is(data_of($got), "A: b\r\n\r\nx\r\ny\r\n..\r\n\r\n.\r\n", "bare CR becomes CRLF; the lone dot is stuffed");
 	unlike($got, qr/Return-Path|Delivered-To/, "no trace fields");
@@ -275,9 +139,10 @@ for my $kind ('unix', 'inet') {
 
 # -------------------------------------------- several recipients
 {
-	my ($l, $dest) = listener('unix');
-	my ($pid, $log) = serve($l, rcpt => ["250 2.1.5 Ok\r\n", "550 5.1.1 <bob\@example.org>: unknown\r\n", "250 2.1.5 Ok\r\n"],
-	    eod => ["250 2.0.0 <alice> saved\r\n", "452 4.2.2 <carol> Mailbox full\r\n"]);
+	my ($s, $dest) = server('unix', rules => [
+	    { cmd => qr/^RCPT/i, nth => 2, reply => '550 5.1.1 <bob@example.org>: unknown' },
+	    { cmd => qr/^DATA-END alice\@example\.org$/, reply => '250 2.0.0 <alice> saved' },
+	    { cmd => qr/^DATA-END carol$/, reply => '452 4.2.2 <carol> Mailbox full' } ]);
 	my ($rc, $out, $err) = dlv($dest, ['-f', 's@example.net', '-R', 'alice@example.org',
 	    '-R', 'bob@example.org', '-R', 'carol']);
 	is($rc, 75, "250, 550, 452: a temporary failure decides: 75");
@@ -287,19 +152,19 @@ for my $kind ('unix', 'inet') {
 	like($lines[1] // '', qr/^<bob\@example\.org> 5\.1\.1 .*said: 550 5\.1\.1 <bob\@example\.org>: unknown \(in reply to RCPT TO\)$/, "bob refused at RCPT");
 	like($lines[2] // '', qr/^<carol> 4\.2\.2 .*said: 452 4\.2\.2 <carol> Mailbox full \(in reply to end of DATA\)$/, "carol deferred at end of data");
 	like($err, qr/\A4\.2\.2 .*Mailbox full.*\n\z/, "stderr: the deciding (temporary) outcome");
-	reap_server($pid);
-	my $got = slurp($log);
+	my $got = received($s);
+	$s->stop;
 	like($got, qr/MAIL FROM:<s\@example\.net>\r\nRCPT TO:<alice\@example\.org>\r\nRCPT TO:<bob\@example\.org>\r\nRCPT TO:<carol>\r\nDATA\r\n/,
 	    "one connection, MAIL, the RCPTs, DATA pipelined");
 }
 {
-	my ($l, $dest) = listener('unix');
-	my ($pid, $log) = serve($l, rcpt => ["250 2.1.5 Ok\r\n", "550 5.1.1 unknown\r\n"]);
+	my ($s, $dest) = server('unix',
+	    rules => [ { cmd => qr/^RCPT/i, nth => 2, reply => '550 5.1.1 unknown' } ]);
 	my ($rc, $out, $err) = dlv($dest, ['-R', 'alice', '-R', 'bob']);
 	is($rc, 67, "250 and 550 5.1.1: no temporary failure, so the permanent one decides: 67");
 	like($out, qr/\A<alice> 2\.0\.0 .*\n<bob> 5\.1\.1 .*\n\z/, "per-recipient lines");
 	like($err, qr/\A5\.1\.1 .*said: 550 5\.1\.1 unknown \(in reply to RCPT TO\)\n\z/, "stderr: the permanent failure");
-	reap_server($pid);
+	$s->stop;
 }
 
 # -------------------------------------------- single recipient outcomes
@@ -311,49 +176,47 @@ for my $t (
     [ "451 4.3.0 \x01ctl\xff\r\n", 75, qr/^4\.3\.0 .*said: 451 4\.3\.0 \?ctl\?/, "control bytes of the reply sanitised" ],
     ) {
 	my ($reply, $code, $re, $name) = @$t;
-	my ($l, $dest) = listener('unix');
-	my ($pid) = serve($l, eod => [$reply]);
+	my ($s, $dest) = server('unix', rules => [ { cmd => qr/^DATA-END /, raw => $reply } ]);
 	my ($rc, $out, $err) = dlv($dest, ['-R', 'alice']);
 	is($rc, $code, "$name: exit $code");
 	like($err, $re, "$name: stderr");
 	unlike($err, qr/[\x00-\x09\x0b-\x1f\x7f-\xff]/, "$name: printable stderr");
-	reap_server($pid);
+	$s->stop;
 }
 {
-	my ($l, $dest) = listener('unix');
-	my ($pid) = serve($l, rcpt => ["452 4.5.3 Too many recipients\r\n"]);
+	my ($s, $dest) = server('unix',
+	    rules => [ { cmd => qr/^RCPT/i, reply => '452 4.5.3 Too many recipients' } ]);
 	my ($rc, $out, $err) = dlv($dest, ['-R', 'alice']);
 	is($rc, 75, "452 to RCPT: 75");
 	like($err, qr/^4\.5\.3 .*in reply to RCPT TO/, "452 to RCPT: stderr");
-	reap_server($pid);
-	($l, $dest) = listener('unix');
-	($pid) = serve($l, mail => "550 5.7.1 sender refused\r\n");
+	$s->stop;
+	($s, $dest) = server('unix',
+	    rules => [ { cmd => qr/^MAIL/i, reply => '550 5.7.1 sender refused' } ]);
 	($rc, $out, $err) = dlv($dest, ['-R', 'alice', '-R', 'bob']);
 	is($rc, 77, "550 5.7.1 to MAIL: permanent for everyone: 77");
 	like($out, qr/\A<alice> 5\.7\.1 .*\n<bob> 5\.7\.1 .*\n\z/, "550 to MAIL: both recipients");
-	reap_server($pid);
+	$s->stop;
 }
 
 # The daemon reads stdout and stderr as one stream: the first line must
 # be the status line.
 {
-	my ($l, $dest) = listener('unix');
-	my ($pid) = serve($l, eod => ["452 4.2.2 Mailbox full\r\n"]);
+	my ($s, $dest) = server('unix',
+	    rules => [ { cmd => qr/^DATA-END /, reply => '452 4.2.2 Mailbox full' } ]);
 	my ($rc, $out) = dlv($dest, ['-R', 'alice'], both => 1);
 	is($rc, 75, "merged streams: 75");
 	like($out, qr/\A4\.2\.2 [^\n]*\n<alice> 4\.2\.2 /, "merged streams: the status line comes first");
-	reap_server($pid);
+	$s->stop;
 }
 
 # -------------------------------------------- connection problems
 {
-	my ($l, $dest) = listener('unix');
-	my ($pid, $log) = serve($l, close_in_data => 1);
+	my ($s, $dest) = server('unix', rules => [ { cmd => qr/^DATA$/i, drop_in_data => 1 } ]);
 	my $big = "Subject: big\n\n" . ("x" x 70 . "\n") x 20000;
 	my ($rc, $out, $err) = dlv($dest, ['-R', 'alice'], input => $big);
 	is($rc, 75, "server closes in the middle of DATA: 75");
 	like($err, qr/^4\.4\.2 /, "... 4.4.2") or diag $err;
-	reap_server($pid);
+	$s->stop;
 
 	my $port = SmtpdTest::free_port();
 	($rc, $out, $err) = dlv("inet:127.0.0.1:$port", ['-R', 'alice']);
@@ -372,22 +235,18 @@ for my $t (
 }
 {
 	# greeting after 4 s, -t 1
-	my ($l, $dest) = listener('inet');
-	my ($pid) = serve($l, greet_delay => 4);
+	my ($s, $dest) = server('inet', rules => [ { cmd => qr/^CONNECT$/, sleep => 4 } ]);
 	my ($rc, $out, $err, $took) = dlv($dest, ['-t', '1', '-R', 'alice']);
 	is($rc, 75, "slow greeting beyond -t: 75");
 	like($err, qr/^4\.4\.2 .*timeout \(in reply to the greeting\)/, "... timeout");
 	ok($took < 3.5, "... after about 1 s (took $took)");
-	kill 'KILL', $pid;
-	reap_server($pid);
+	$s->stop;
 
-	($l, $dest) = listener('unix');
-	($pid) = serve($l, hang_eod => 1);
+	($s, $dest) = server('unix', rules => [ { cmd => qr/^DATA-END /, sleep => 60 } ]);
 	($rc, $out, $err, $took) = dlv($dest, ['-t', '1', '-R', 'alice']);
 	is($rc, 75, "no reply after the end of data: 75");
 	like($err, qr/timeout \(in reply to end of DATA\)/, "... timeout at end of DATA");
-	kill 'KILL', $pid;
-	reap_server($pid);
+	$s->stop;
 }
 for my $t (
     [ "220-x\r\n221 changed\r\n", "code changed within a multi-line reply" ],
@@ -396,68 +255,63 @@ for my $t (
     [ join('', map { "220-l$_\r\n" } 1 .. 150), "too many lines" ],
     ) {
 	my ($raw, $why) = @$t;
-	my ($l, $dest) = listener('unix');
-	my ($pid) = serve($l, raw => $raw);
+	my ($s, $dest) = server('unix',
+	    rules => [ { cmd => qr/^CONNECT$/, raw => $raw, drop => 1 } ]);
 	my ($rc, $out, $err) = dlv($dest, ['-R', 'alice']);
 	is($rc, 75, "malformed greeting ($why): 75");
 	like($err, qr/^4\.5\.0 .*protocol error: .*\Q$why\E/, "... 4.5.0 $why");
-	reap_server($pid);
+	$s->stop;
 }
 {
-	my ($l, $dest) = listener('unix');
-	my ($pid) = serve($l, greeting => "554 5.3.2 not now\r\n");
+	my ($s, $dest) = server('unix', greeting => '554 5.3.2 not now');
 	my ($rc, $out, $err) = dlv($dest, ['-R', 'alice']);
 	is($rc, 75, "554 greeting: temporary (a local server's state never bounces)");
 	like($err, qr/^4\.3\.2 .*said: 554 5\.3\.2 not now \(in reply to the greeting\)/, "... with the server's text");
-	reap_server($pid);
+	$s->stop;
 }
 
 # -------------------------------------------- LHLO and extensions
 {
 	# Multi-line LHLO without PIPELINING: strict lock-step.
-	my ($l, $dest) = listener('unix');
-	my ($pid, $log) = serve($l, lhlo => "250-test.example\r\n250-ENHANCEDSTATUSCODES\r\n250 8BITMIME\r\n",
-	    rcpt => ["250 2.1.5 Ok\r\n", "550 5.1.1 no\r\n", "250 2.1.5 Ok\r\n"],
-	    eod => ["250 2.0.0 a\r\n", "250 2.0.0 c\r\n"]);
+	my ($s, $dest) = server('unix', ext => ['ENHANCEDSTATUSCODES', '8BITMIME'], rules => [
+	    { cmd => qr/^RCPT/i, nth => 2, reply => '550 5.1.1 no' },
+	    { cmd => qr/^DATA-END a$/, reply => '250 2.0.0 a' },
+	    { cmd => qr/^DATA-END c$/, reply => '250 2.0.0 c' } ]);
 	my ($rc, $out) = dlv($dest, ['-R', 'a', '-R', 'b', '-R', 'c']);
 	is($rc, 67, "lock-step: 250, 550, 250 -> 67");
 	like($out, qr/\A<a> 2\.0\.0 .* a \(.*\n<b> 5\.1\.1 .*\n<c> 2\.0\.0 .* c \(/, "lock-step: replies matched to recipients");
-	reap_server($pid);
-	ok(!-e "$log.err", "no command sent ahead of a reply without PIPELINING")
-	    or diag slurp("$log.err");
+	ok($s->wait_closed(1, 10), "lock-step: session over");
+	is_deeply([ $s->sent_ahead(1) ], [], "no command sent ahead of a reply without PIPELINING");
+	$s->stop;
 }
 {
 	# PIPELINING offered: the server answers only after DATA arrived.
-	my ($l, $dest) = listener('unix');
-	my ($pid) = serve($l);
+	my ($s, $dest) = server('unix');
 	my ($rc) = dlv($dest, ['-t', '5', '-R', 'a', '-R', 'b']);
 	is($rc, 0, "pipelined MAIL/RCPT/DATA answered in one go: 0");
-	reap_server($pid);
+	$s->stop;
 }
 {
 	# 8-bit body, no 8BITMIME offered: sent without BODY=.
-	my ($l, $dest) = listener('unix');
-	my ($pid, $log) = serve($l, lhlo => "250-x\r\n250 PIPELINING\r\n");
+	my ($s, $dest) = server('unix', hostname => 'x', ext => ['PIPELINING']);
 	my ($rc) = dlv($dest, ['-R', 'a'], input => "S: x\n\n\xc3\xa9\n");
 	is($rc, 0, "8-bit body without 8BITMIME: delivered");
-	reap_server($pid);
-	like(slurp($log), qr/^MAIL FROM:<>\r\n/m, "... MAIL without BODY=");
+	like(received($s), qr/^MAIL FROM:<>\r\n/m, "... MAIL without BODY=");
+	$s->stop;
 
 	# A UTF-8 header needs SMTPUTF8: offered -> used; not offered -> 5.6.7.
-	($l, $dest) = listener('unix');
-	($pid, $log) = serve($l);
+	($s, $dest) = server('unix');
 	($rc) = dlv($dest, ['-R', 'a'], input => "Subject: \xc3\xa9\n\nx\n");
 	is($rc, 0, "UTF-8 header, SMTPUTF8 offered: delivered");
-	reap_server($pid);
-	like(slurp($log), qr/^MAIL FROM:<> BODY=8BITMIME SMTPUTF8\r\n/m, "... with SMTPUTF8");
-	($l, $dest) = listener('unix');
-	($pid, $log) = serve($l, lhlo => "250-x\r\n250 8BITMIME\r\n");
+	like(received($s), qr/^MAIL FROM:<> BODY=8BITMIME SMTPUTF8\r\n/m, "... with SMTPUTF8");
+	$s->stop;
+	($s, $dest) = server('unix', hostname => 'x', ext => ['8BITMIME']);
 	my ($out, $err);
 	($rc, $out, $err) = dlv($dest, ['-R', "j\xc3\xb6rg\@example.org"]);
 	is($rc, 65, "UTF-8 recipient, no SMTPUTF8: permanent 5.6.7 (65)");
 	like($err, qr/^5\.6\.7 /, "... 5.6.7");
-	reap_server($pid);
-	unlike(slurp($log), qr/MAIL FROM/, "... and no transaction was started");
+	unlike(received($s), qr/MAIL FROM/, "... and no transaction was started");
+	$s->stop;
 }
 
 # -------------------------------------------- usage and privileges
@@ -467,20 +321,21 @@ for my $t (
 	($rc, $out, $err) = dlv("unix:/x", ['-R', 'a', '-m', '/tmp/x']);
 	is($rc, 64, "-L with another mode: usage error");
 	my $n = $seq++;
-	spew("$base/in$n", "x\n");
+	SmtpdTest::spew("$base/in$n", "x\n");
 	my ($rc2) = SmtpdTest::run('/bin/sh', '-c', "exec \"\$@\" < $base/in$n", 'sh',
 	    $deliver, '-R', 'a', '-m', "$base/md$n");
 	is($rc2, 64, "-R without -L: usage error");
 }
 SKIP: {
-	skip "root only", 3 unless $root;
-	my ($l, $dest) = listener('unix');
+	skip "root only", 4 unless $root;
+	my ($s, $dest) = server('unix');
 	my ($rc, $out, $err) = dlv($dest, ['-R', 'a'], user => 'root');
 	is($rc, 77, "-d root: refused (77)");
 	like("$out$err", qr/5\.7\.0 refusing to deliver as root/, "... 5.7.0");
 	($rc) = dlv($dest, ['-R', 'a'], nouser => 1);
 	is($rc, 77, "root without -d: refused");
-	close $l;
+	is($s->connections, 0, "... before connecting");
+	$s->stop;
 }
 
 # -------------------------------------------- through the daemon

@@ -4,9 +4,12 @@
 # (pipelined commands in one read), DATA is stored dot-stuffed as it came,
 # multi-line and odd replies go out byte for byte, rules by command, by
 # occurrence and by connection, drops (at connect, after a command, in
-# DATA), slow replies, STARTTLS and AUTH PLAIN/LOGIN with Net::SMTP, LMTP
-# replies per recipient, concurrent connections, ::1, the idle exit and
-# stop by PID.
+# DATA), slow replies, STARTTLS and AUTH PLAIN/LOGIN with Net::SMTP,
+# implicit TLS, LMTP replies per recipient, a UNIX socket with the
+# peer's uid, replies held for a pipelined group, strict (held where the
+# EHLO reply offered PIPELINING, checked where it did not), the lockstep
+# check (commands sent ahead without PIPELINING), concurrent connections,
+# ::1, the idle exit and stop by PID.
 use strict;
 use warnings;
 use FindBin;
@@ -208,11 +211,11 @@ sub read_to_eof {
 
 # ---------------------------------------------------------------- STARTTLS and AUTH
 SKIP: {
-	skip "IO::Socket::SSL not installed (libio-socket-ssl-perl)", 26
+	skip "IO::Socket::SSL not installed (libio-socket-ssl-perl)", 31
 	    unless eval { require IO::Socket::SSL; 1 };
 	mkdir "$tmp/tls";
 	my $certs = TlsCert->new("$tmp/tls");
-	skip "cannot make test certificates: $TlsCert::ERROR", 26 unless $certs;
+	skip "cannot make test certificates: $TlsCert::ERROR", 31 unless $certs;
 	my $s = server(ext => ['PIPELINING', 'STARTTLS', 'ENHANCEDSTATUSCODES'],
 	    ext_tls => ['PIPELINING', 'AUTH PLAIN LOGIN', 'ENHANCEDSTATUSCODES'],
 	    tls => { cert => $certs->cert('localhost'), key => $certs->key('localhost') },
@@ -272,6 +275,22 @@ SKIP: {
 	like($s->log(3), qr/^\* discarded 6 bytes pipelined after STARTTLS$/m,
 	    "log: the 6 plaintext bytes were discarded");
 	$s->stop;
+
+	# Implicit TLS: the handshake first, then the greeting.
+	$s = server(tls => { cert => $certs->cert('localhost'), key => $certs->key('localhost'),
+	    implicit => 1 });
+	my $tls = IO::Socket::SSL->new(PeerHost => '127.0.0.1', PeerPort => $s->port,
+	    SSL_ca_file => $certs->ca, SSL_verifycn_name => 'localhost',
+	    SSL_verifycn_scheme => 'smtp', Timeout => 5);
+	ok($tls, "implicit TLS: the handshake comes first")
+	    or diag(IO::Socket::SSL::errstr());
+	like($tls ? scalar <$tls> : '', qr/^220 mx\.script\.test ESMTP/, "then the greeting, under TLS");
+	print $tls "STARTTLS\r\n" if $tls;
+	like($tls ? scalar <$tls> : '', qr/^503 /, "no STARTTLS inside TLS");
+	print $tls "QUIT\r\n" if $tls;
+	like($tls ? scalar <$tls> : '', qr/^221 /, "QUIT under TLS");
+	ok($s->wait_closed(1, 5), "implicit TLS session over");
+	$s->stop;
 }
 
 # ---------------------------------------------------------------- LMTP
@@ -301,6 +320,79 @@ SKIP: {
 	$c->cmd("QUIT");
 	is($s->data(1), "lmtp body\r\n", "LMTP content stored");
 	$s->stop;
+}
+
+# ---------------------------------------------------------------- UNIX socket, hold
+{
+	my $path = "$tmp/lmtp.sock";
+	my $s = server(unix => $path, lmtp => 1, hold => qr/^(MAIL|RCPT)\b/i);
+	is($s->addr, "unix:$path", "addr of a UNIX socket");
+	ok(!defined $s->port, "no port on a UNIX socket");
+	my $c = SmtpClient->new($path);
+	like($c->greeting, qr/^220 \S+ LMTP /, "greeting over the UNIX socket");
+	like($c->cmd("LHLO c"), qr/^250 /m, "LHLO answered at once");
+	$c->send("MAIL FROM:<a\@example.net>\r\nRCPT TO:<b\@example.org>\r\n");
+	ok(!defined $c->line(0.3), "hold: no reply to MAIL or RCPT yet");
+	$c->send("DATA\r\n");
+	my @r = $c->replies(3);
+	is(join('', map { substr($_, 0, 3) } @r), '250250354', "the held replies come with the DATA reply");
+	$c->send("x\r\n.\r\n");
+	like($c->reply, qr/^250 2\.0\.0 <b\@example\.org> /, "end of data not held");
+	$c->cmd("QUIT");
+	ok($s->wait_closed(1, 5), "UNIX session over");
+	like($s->log(1), qr/^< DATA\n> 250 2\.1\.0 Ok\n> 250 2\.1\.5 Ok\n> 354 /m,
+	    "log: MAIL and RCPT answered after DATA arrived");
+	is($s->peer_uid(1), $<, "the peer's uid (SO_PEERCRED)");
+	is((stat $path)[2] & 0777, 0666, "socket mode 0666");
+	$s->stop;
+	ok(!-e $path, "stop removes the socket");
+}
+
+# ---------------------------------------------------------------- strict
+{
+	my $s = server(strict => 1,
+	    rules => [ { cmd => qr/^EHLO/i, conn => 2, raw => "250-mx\r\n250 8BITMIME\r\n" } ]);
+	my $c = SmtpClient->new($s->port);
+	$c->cmd("EHLO c");
+	$c->send("MAIL FROM:<a\@example.net>\r\n");
+	ok(!defined $c->line(0.3), "strict, PIPELINING offered: the MAIL reply is held");
+	$c->send("RCPT TO:<b\@example.org>\r\nDATA\r\n");
+	is(join('', map { substr($_, 0, 3) } $c->replies(3)), '250250354', "... until DATA");
+	$c->send(".\r\n");
+	$c->reply;
+	$c->cmd("QUIT");
+	$c = SmtpClient->new($s->port);
+	$c->cmd("EHLO c");
+	like($c->cmd("MAIL FROM:<a\@example.net>"), qr/^250 /,
+	    "strict, a rule's EHLO reply without PIPELINING: MAIL answered at once");
+	$c->send("RCPT TO:<b\@example.org>\r\nRSET\r\n");
+	$c->replies(2);
+	$c->cmd("QUIT");
+	ok($s->wait_closed(1, 5) && $s->wait_closed(2, 5), "strict sessions over");
+	is_deeply([ $s->sent_ahead(1) ], [], "strict: nothing noted where PIPELINING was offered");
+	is_deeply([ $s->sent_ahead(2) ], [ 'RCPT TO:<b@example.org>' ],
+	    "strict: the lockstep check where it was not");
+	$s->stop;
+}
+
+# ---------------------------------------------------------------- lockstep
+{
+	my $s = server(ext => ['8BITMIME'], lockstep => 1);
+	my $c = SmtpClient->new($s->port);
+	$c->cmd("EHLO c");
+	$c->cmd("MAIL FROM:<a\@example.net>");
+	$c->cmd("RCPT TO:<b\@example.org>");
+	$c->send("RCPT TO:<c\@example.org>\r\nRCPT TO:<d\@example.org>\r\n");
+	$c->replies(2);
+	$c->send("NOOP\r\n");
+	$c->send("RSET\r\n");
+	$c->replies(2);
+	$c->send("QUIT\r\n");
+	$c->close;
+	ok($s->wait_closed(1, 5), "lockstep session over");
+	is_deeply([ $s->sent_ahead(1) ], [ 'RCPT TO:<c@example.org>', 'NOOP' ],
+	    "lockstep: the commands something was sent ahead of; an EOF after QUIT is not one");
+	like($s->transcript(1), qr/RSET\r\nQUIT\r\n\z/, "every command still answered");
 }
 
 # ---------------------------------------------------------------- concurrency, ::1

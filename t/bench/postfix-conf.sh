@@ -61,6 +61,30 @@ if [ "$mode" = relay ]; then
 	sinkport=$4
 	mydest="localhost"
 fi
+# master.cf of the modes that deliver (maildir, relay): smtpd, cleanup,
+# qmgr and the services qmgr calls on, then the mode's own lines (stdin).
+master_delivering() {
+	{
+		cat <<CF
+# service type  private unpriv  chroot  wakeup  maxproc command + args
+$port     inet  n       -       n       -       -       smtpd
+cleanup   unix  n       -       n       -       0       cleanup
+qmgr      unix  n       -       n       300     1       qmgr
+rewrite   unix  -       -       n       -       -       trivial-rewrite
+bounce    unix  -       -       n       -       0       bounce
+defer     unix  -       -       n       -       0       bounce
+trace     unix  -       -       n       -       0       bounce
+verify    unix  -       -       n       -       1       verify
+flush     unix  n       -       n       1000?   0       flush
+proxymap  unix  -       -       n       -       -       proxymap
+error     unix  -       -       n       -       -       error
+retry     unix  -       -       n       -       -       error
+discard   unix  -       -       n       -       -       discard
+CF
+		cat
+	} >"$root/etc/master.cf"
+}
+
 mkdir -p "$root/etc" "$root/queue" "$root/data"
 chmod 0755 "$root" "$root/etc" "$root/queue"
 chown postfix "$root/data"
@@ -116,21 +140,7 @@ if [ "$mode" = relay ]; then
 # Relay: everything goes to the sink, no DNS (a bracketed address).
 relayhost = [127.0.0.1]:$sinkport
 CF
-	cat >"$root/etc/master.cf" <<CF
-# service type  private unpriv  chroot  wakeup  maxproc command + args
-$port     inet  n       -       n       -       -       smtpd
-cleanup   unix  n       -       n       -       0       cleanup
-qmgr      unix  n       -       n       300     1       qmgr
-rewrite   unix  -       -       n       -       -       trivial-rewrite
-bounce    unix  -       -       n       -       0       bounce
-defer     unix  -       -       n       -       0       bounce
-trace     unix  -       -       n       -       0       bounce
-verify    unix  -       -       n       -       1       verify
-flush     unix  n       -       n       1000?   0       flush
-proxymap  unix  -       -       n       -       -       proxymap
-error     unix  -       -       n       -       -       error
-retry     unix  -       -       n       -       -       error
-discard   unix  -       -       n       -       -       discard
+	master_delivering <<CF
 smtp      unix  -       -       n       -       -       smtp
 relay     unix  -       -       n       -       -       smtp
 anvil     unix  -       -       n       -       1       anvil
@@ -151,21 +161,7 @@ mailbox_transport =
 fallback_transport =
 luser_relay =
 CF
-	cat >"$root/etc/master.cf" <<CF
-# service type  private unpriv  chroot  wakeup  maxproc command + args
-$port     inet  n       -       n       -       -       smtpd
-cleanup   unix  n       -       n       -       0       cleanup
-qmgr      unix  n       -       n       300     1       qmgr
-rewrite   unix  -       -       n       -       -       trivial-rewrite
-bounce    unix  -       -       n       -       0       bounce
-defer     unix  -       -       n       -       0       bounce
-trace     unix  -       -       n       -       0       bounce
-verify    unix  -       -       n       -       1       verify
-flush     unix  n       -       n       1000?   0       flush
-proxymap  unix  -       -       n       -       -       proxymap
-error     unix  -       -       n       -       -       error
-retry     unix  -       -       n       -       -       error
-discard   unix  -       -       n       -       -       discard
+	master_delivering <<CF
 local     unix  -       n       n       -       -       local
 anvil     unix  -       -       n       -       1       anvil
 postlog   unix-dgram n  -       n       -       1       postlogd

@@ -1,6 +1,7 @@
 # ScriptSmtp.pm: a scripted SMTP or LMTP *server* for integration tests,
 # the far end of our relay client (and of anything else that talks SMTP
-# out). It listens on 127.0.0.1 (or ::1) on a port the kernel picks, runs
+# out). It listens on 127.0.0.1 (or ::1) on a port the kernel picks (or
+# on a UNIX socket, for LMTP), runs
 # in a forked child (one more child per connection, so sessions may
 # overlap), answers from a script, and writes every byte it receives into
 # files in a directory the test gives, so a test can compare bytes. It
@@ -28,6 +29,8 @@
 #   host       '127.0.0.1' (default), another loopback address
 #              ('127.0.0.2': several MX hosts on one port), or '::1'
 #   port       the port to listen on (default: one the kernel picks)
+#   unix       a path: listen on a UNIX socket there instead (mode 0666,
+#              removed by stop); addr is then "unix:PATH"
 #   lmtp       1: LMTP (LHLO; one reply per accepted RCPT after DATA)
 #   hostname   the name in the greeting and the EHLO reply ('mx.script.test')
 #   greeting   the greeting: a line or [lines] (CRLF added), default
@@ -38,7 +41,9 @@
 #              (the default is that list without STARTTLS and AUTH)
 #   ext_tls    the extensions after STARTTLS (default: ext without STARTTLS)
 #   tls        { cert => FILE, key => FILE }: STARTTLS works (needs
-#              IO::Socket::SSL); without it STARTTLS is answered 454
+#              IO::Socket::SSL); without it STARTTLS is answered 454;
+#              with implicit => 1 as well, the handshake comes first, at
+#              once on accept (port 465 style), then the greeting
 #   auth       { user => U, pass => P }: AUTH PLAIN and LOGIN are checked
 #              against them (235 or 535); without it AUTH gets 503
 #   rules      [ rule, ... ], see below
@@ -47,6 +52,22 @@
 #   idle       seconds without a connection (and none open) after which
 #              the server exits (default 60)
 #   max_conns  accept this many connections, then close the listener
+#   hold       qr//: replies to the command lines it matches are held
+#              back and go out in one write with the next reply, as a
+#              server that answers a pipelined group at DATA does, e.g.
+#              qr/^(MAIL|RCPT)\b/i (a client that waits for each reply
+#              then hangs: use it only where PIPELINING is offered)
+#   lockstep   1: 50 ms after each command line, check that nothing more
+#              has come yet; a client that sent a command ahead of the
+#              reply (not allowed without PIPELINING) is noted, see
+#              sent_ahead
+#   strict     1: act on what the last EHLO/LHLO reply sent offered (its
+#              bytes, a rule's included; none before it, after HELO or
+#              after STARTTLS): with PIPELINING, hold qr/^(MAIL|RCPT)\b/i
+#              (replies to MAIL and RCPT come with the reply to DATA, so
+#              a client that waits for each one hangs), without it,
+#              lockstep (an explicit hold replaces that pattern; with
+#              lockstep => 1 every command line is checked)
 #
 # Rules. Every line the server reads outside DATA is a command line
 # (without its CRLF); three pseudo-lines exist: "CONNECT" (on accept,
@@ -84,17 +105,21 @@
 # life, from 1):
 #   conn-N.raw   every byte received on connection N, in order; after
 #                STARTTLS, the decrypted bytes
-#   conn-N.log   the session: "< line" received, "> line" sent, "* read N"
-#                per read(2), "* tls ...", "* drop ...", "* closed ..."
+#   conn-N.log   the session: "* connect ADDR PORT" (or "* connect unix
+#                uid=U"), "< line" received, "> line" sent, "* read N"
+#                per read(2), "* held N bytes", "* ahead after LINE",
+#                "* tls ...", "* drop ...", "* closed ..."
 #   txn-T.data   the content of transaction T exactly as received (dot-
 #                stuffed, up to and with the CRLF before ".CRLF")
 #   txn-T.env    "conn N", "mail LINE", "rcpt CODE LINE" lines
 #   auth.log     one line per AUTH: conn=N mech=M authzid=A user=U pass=P
 #                result=CODE (values in Perl's \x escapes if unprintable)
 #
-# Methods: port, host, addr ("127.0.0.1:PORT", "[::1]:PORT"), dir, pid,
-# connections (accepted so far), transcript(N), reads(N) (the bytes of
-# each read(2) of connection N), log(N), closed(N), data(T), message(T)
+# Methods: port, host, addr ("127.0.0.1:PORT", "[::1]:PORT", "unix:PATH"),
+# dir, pid, connections (accepted so far), transcript(N), reads(N) (the
+# bytes of each read(2) of connection N), log(N), closed(N), sent_ahead(N)
+# (with lockstep: the command lines something was sent ahead of),
+# peer_uid(N) (on a UNIX socket: the client's uid), data(T), message(T)
 # (un-dot-stuffed), envelope(T) ({conn, mail, rcpts => [{code, line,
 # addr}]}), transactions (their number), auths ([{conn, mech, authzid,
 # user, pass, result}]), wait_connections(N, SECS),
@@ -108,6 +133,7 @@ use warnings;
 use Carp;
 use Fcntl qw(O_RDWR O_CREAT);
 use IO::Socket::IP;
+use IO::Socket::UNIX;
 use POSIX qw(:sys_wait_h _exit);
 use Time::HiRes qw(time sleep);
 use ScriptSmtp::Server;
@@ -124,6 +150,10 @@ sub new {
 		dir => $dir,
 		host => $o{host} // '127.0.0.1',
 		port_wanted => $o{port},
+		unix => $o{unix},
+		hold => $o{hold},
+		lockstep => $o{lockstep} // 0,
+		strict => $o{strict} // 0,
 		lmtp => $o{lmtp} // 0,
 		hostname => $o{hostname} // 'mx.script.test',
 		timeout => $o{timeout} // 10,
@@ -152,11 +182,19 @@ sub new {
 	}
 
 	# Listen here, so the port is known before the child runs.
-	my $l = IO::Socket::IP->new(LocalHost => $self->{host},
-	    LocalPort => $self->{port_wanted} // 0,
-	    Listen => 64, ReuseAddr => 1, Proto => 'tcp')
-	    or croak "ScriptSmtp: listen on $self->{host}: $@";
-	$self->{port} = $l->sockport;
+	my $l;
+	if (defined $self->{unix}) {
+		unlink $self->{unix};
+		$l = IO::Socket::UNIX->new(Type => SOCK_STREAM(), Local => $self->{unix},
+		    Listen => 64) or croak "ScriptSmtp: listen on $self->{unix}: $!";
+		chmod 0666, $self->{unix};
+	} else {
+		$l = IO::Socket::IP->new(LocalHost => $self->{host},
+		    LocalPort => $self->{port_wanted} // 0,
+		    Listen => 64, ReuseAddr => 1, Proto => 'tcp')
+		    or croak "ScriptSmtp: listen on $self->{host}: $@";
+		$self->{port} = $l->sockport;
+	}
 	# The state file: counters shared by the connection children.
 	sysopen(my $fh, "$dir/.state", O_RDWR | O_CREAT, 0644)
 	    or croak "ScriptSmtp: $dir/.state: $!";
@@ -180,6 +218,7 @@ sub dir { $_[0]{dir} }
 sub pid { $_[0]{pid} }
 sub addr {
 	my ($self) = @_;
+	return "unix:$self->{unix}" if defined $self->{unix};
 	return $self->{host} =~ /:/ ? "[$self->{host}]:$self->{port}"
 	    : "$self->{host}:$self->{port}";
 }
@@ -196,19 +235,23 @@ sub running {
 }
 
 # SIGTERM to the acceptor (it stops its connection children), a bounded
-# wait, SIGKILL if needed, and the reap.
+# wait, SIGKILL if needed, and the reap; the UNIX socket is removed.
 sub stop {
 	my ($self) = @_;
 	return unless $self->{pid} && $$ == $self->{owner};
 	my $pid = delete $self->{pid};
 	kill 'TERM', $pid;
 	my $deadline = time + 5;
+	my $gone = 0;
 	while (time < $deadline) {
-		return if waitpid($pid, WNOHANG) != 0;
+		last if $gone = waitpid($pid, WNOHANG) != 0;
 		sleep 0.02;
 	}
-	kill 'KILL', $pid;
-	waitpid($pid, 0);
+	if (!$gone) {
+		kill 'KILL', $pid;
+		waitpid($pid, 0);
+	}
+	unlink $self->{unix} if defined $self->{unix};
 }
 
 sub DESTROY {
@@ -261,6 +304,16 @@ sub reads {
 sub closed {
 	my ($self, $n) = @_;
 	return (($self->log($n) // '') =~ /^\* closed/m) ? 1 : 0;
+}
+
+sub sent_ahead {
+	my ($self, $n) = @_;
+	return ($self->log($n) // '') =~ /^\* ahead after (.*)$/mg;
+}
+
+sub peer_uid {
+	my ($self, $n) = @_;
+	return ($self->log($n) // '') =~ /^\* connect unix uid=(\d+)$/m ? $1 : undef;
 }
 
 sub envelope {

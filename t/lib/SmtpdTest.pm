@@ -263,6 +263,28 @@ sub slurp {
 	return $t // '';
 }
 
+# Write TEXT to PATH as bytes (dies on error).
+sub spew {
+	my ($path, $text) = @_;
+	open(my $fh, '>:raw', $path) or croak "$path: $!";
+	print $fh $text;
+	close $fh or croak "$path: $!";
+}
+
+# Wait for the child PID at most SECS (default 60), then SIGKILL and
+# reap it: its exit code, or -1 if it had to be killed.
+sub reap_child {
+	my ($pid, $secs) = @_;
+	my $deadline = time + ($secs // 60);
+	while (time < $deadline) {
+		return $? >> 8 if waitpid($pid, WNOHANG) == $pid;
+		sleep 0.02;
+	}
+	kill 'KILL', $pid;
+	waitpid($pid, 0);
+	return -1;
+}
+
 sub log { return slurp($_[0]->log_path) }
 
 # Run smtpd in the foreground with the test config; returns the pid.

@@ -1,7 +1,8 @@
 # ScriptSmtp/Server.pm: the server side of t/lib/ScriptSmtp.pm, run in
 # its forked children: the acceptor (one child per connection, all
 # stopped by PID when it gets SIGTERM, exits after the idle time) and the
-# session (scripted replies, DATA, STARTTLS, AUTH), which writes the files
+# session (scripted replies, held replies, the lockstep check, DATA,
+# STARTTLS or implicit TLS, AUTH), which writes the files
 # ScriptSmtp.pm reads (conn-N.raw, conn-N.log, txn-T.data, txn-T.env,
 # auth.log, the counters in .state). Only ScriptSmtp::new calls it; it
 # never talks to anything but the clients that connect to it, and every
@@ -14,9 +15,12 @@ use Fcntl qw(:flock O_RDWR O_CREAT);
 use IO::Select;
 use MIME::Base64 qw(decode_base64);
 use POSIX qw(:sys_wait_h _exit);
+use Socket qw(SOL_SOCKET SO_PEERCRED);
 use Time::HiRes qw(time sleep);
 
 my $READ_SIZE = 65536;
+# strict, PIPELINING offered: replies held until the next one not held.
+my $STRICT_HOLD = qr/^(MAIL|RCPT)\b/i;
 
 # Serve on listening socket L until SIGTERM or the idle time; CONF is the
 # ScriptSmtp object (its options).
@@ -124,7 +128,10 @@ sub session {
 	$raw->autoflush(1);
 	my $s = { sock => $sock, n => $n, buf => '', raw => $raw, tls => 0,
 	    deadline => time + $self->{session_max}, eof => 0 };
-	$self->note($n, "* connect " . $sock->peerhost . " " . $sock->peerport);
+	$self->note($n, "* connect " . peer($sock));
+	if ($self->{tls} && $self->{tls}{implicit}) {
+		$self->tls_handshake($s) or return;
+	}
 	my $r = $self->answer($s, 'CONNECT', $self->{greeting});
 	if ($r->{drop}) {
 		$self->drop($s, 'at connect');
@@ -138,8 +145,37 @@ sub session {
 		}
 		(my $cmd = $line) =~ s/\r?\n\z//;
 		$self->note($n, "< " . show($cmd));
+		$self->check_ahead($s, $cmd) if $self->{lockstep} ||
+		    $self->{strict} && !$s->{pipelining};
 		return if $self->command($s, $cmd);
 	}
+}
+
+# "ADDR PORT" of a TCP peer; "unix uid=N" on a UNIX socket (the peer's
+# uid from SO_PEERCRED, "?" if unknown).
+sub peer {
+	my ($sock) = @_;
+	return $sock->peerhost . " " . $sock->peerport unless $sock->isa('IO::Socket::UNIX');
+	my $cred = getsockopt($sock, SOL_SOCKET, SO_PEERCRED);
+	my (undef, $uid) = $cred ? unpack('lI', $cred) : ();
+	return "unix uid=" . ($uid // '?');
+}
+
+# lockstep: a client that was not offered PIPELINING waits for every
+# reply, so nothing may be there 50 ms after a command line (an EOF is
+# not a command sent ahead).
+sub check_ahead {
+	my ($self, $s, $cmd) = @_;
+	sleep 0.05;
+	if (!length $s->{buf}) {
+		my $rin = '';
+		vec($rin, fileno($s->{sock}), 1) = 1;
+		return unless ($s->{tls} && $s->{sock}->pending) ||
+		    select(my $rout = $rin, undef, undef, 0) > 0;
+		$self->fill($s);
+		return unless length $s->{buf};
+	}
+	$self->note($s->{n}, "* ahead after " . show($cmd));
 }
 
 sub finish {
@@ -190,8 +226,10 @@ sub read_line {
 	}
 }
 
+# Send BYTES, after any replies held back (see answer).
 sub send_bytes {
 	my ($self, $s, $bytes) = @_;
+	$bytes = delete($s->{held}) . $bytes if defined $s->{held};
 	for my $l (split /(?<=\n)/, $bytes) {
 		(my $t = $l) =~ s/\r?\n\z//;
 		$self->note($s->{n}, "> " . show($t));
@@ -232,7 +270,9 @@ sub rule_for {
 
 # Answer LINE: the rule's reply or DEFAULT (a reply line or [lines]);
 # FOUND, if given, is the rule already looked up for LINE (or 0: none).
-# Returns { code, drop, rule }; when drop is set the caller closes.
+# Returns { code, drop, rule }; when drop is set the caller closes. A
+# reply to a LINE that matches the hold option is kept back and goes out
+# in one write with the next reply sent.
 sub answer {
 	my ($self, $s, $line, $default, $found) = @_;
 	my $r = $found // $self->rule_for($s, $line);
@@ -247,9 +287,15 @@ sub answer {
 	} else {
 		$bytes = reply_bytes($default);
 	}
-	$self->send_bytes($s, $bytes) or return { drop => 1, rule => $r, code => '---' };
+	my $hold = $self->{hold} // ($self->{strict} && $s->{pipelining} ? $STRICT_HOLD : undef);
+	if (defined $hold && $line =~ $hold && !($r && $r->{drop})) {
+		$s->{held} .= $bytes;
+		$self->note($s->{n}, "* held " . length($bytes) . " bytes");
+	} else {
+		$self->send_bytes($s, $bytes) or return { drop => 1, rule => $r, code => '---' };
+	}
 	my ($code) = $bytes =~ /^(\d{3})/;
-	return { code => $code // '---', drop => $r && $r->{drop}, rule => $r };
+	return { code => $code // '---', drop => $r && $r->{drop}, rule => $r, bytes => $bytes };
 }
 
 # One command; returns true when the session is over.
@@ -270,6 +316,8 @@ sub command {
 		$def = [ "250 $host" ] if $hello_ok && $verb ne 'HELO' && !@ext;
 		$r = $self->answer($s, $cmd, $def);
 		delete $s->{txn} if $r->{code} =~ /^2/;
+		# strict: what this reply offered, whoever wrote it (a rule too).
+		$s->{pipelining} = ($r->{bytes} // '') =~ /^250[- ]PIPELINING\b/mi;
 	} elsif ($verb eq 'MAIL') {
 		$r = $self->answer($s, $cmd, '250 2.1.0 Ok');
 		$s->{txn} = { mail => $cmd, rcpts => [] } if $r->{code} =~ /^2/;
@@ -323,19 +371,27 @@ sub start_tls {
 		    " bytes pipelined after STARTTLS");
 		$s->{buf} = '';
 	}
+	delete $s->{txn};
+	return $self->tls_handshake($s) ? 0 : 1;
+}
+
+# The server side of the TLS handshake (after STARTTLS, or at once with
+# implicit TLS); false, the session closed, if it fails.
+sub tls_handshake {
+	my ($self, $s) = @_;
 	my $ok = IO::Socket::SSL->start_SSL($s->{sock}, SSL_server => 1,
 	    SSL_cert_file => $self->{tls}{cert}, SSL_key_file => $self->{tls}{key},
 	    Timeout => $self->{timeout});
 	if (!$ok) {
 		$self->note($s->{n}, "* tls failed " . show(IO::Socket::SSL::errstr() // '?'));
 		$self->finish($s, 'tls failed');
-		return 1;
+		return 0;
 	}
 	$s->{tls} = 1;
-	delete $s->{txn};
+	$s->{pipelining} = 0;
 	$self->note($s->{n}, sprintf "* tls %s %s", $s->{sock}->get_sslversion // '?',
 	    $s->{sock}->get_cipher // '?');
-	return 0;
+	return 1;
 }
 
 sub auth_record {
