@@ -7,7 +7,9 @@
  * RELAY_IDLE seconds for more (a queue burst reuses the connection) and
  * quits. Each recipient's outcome goes to the queue; a recipient whose
  * outcome the session could not learn goes back to the front of the
- * destination, for the next address. Each session holds the route of its
+ * destination, for the next address, and one refused with 452 4.5.3
+ * (too many recipients) beside accepted ones goes there for the next
+ * transaction. Each session holds the route of its
  * address (relay_route.c) and tells it when it gets ready and ends.
  */
 #include <sys/types.h>
@@ -213,16 +215,24 @@ relay_conn_done(struct relay_sess *s, struct relay_txn *txn, void *arg)
 {
 	struct relay_conn *c = arg;
 	struct relay_dest *d = c->dest;
-	size_t i;
+	size_t i, accepted = 0;
+	int again;
 
 	(void)s;
 	c->busy = 0;
+	for (i = 0; i < txn->nrcpt; i++)
+		if (c->rcpt[i].status == 2)
+			accepted++;
 	for (i = txn->nrcpt; i > 0; i--) {
-		if (c->rcpt[i - 1].status != 0)
+		/* B.3 item 5: after 452 4.5.3, the rest in a new transaction */
+		again = accepted > 0 && c->rcpt[i - 1].status == 4 &&
+		    strcmp(c->rcpt[i - 1].esc, "4.5.3") == 0;
+		if (c->rcpt[i - 1].status != 0 && !again)
 			continue;
 		TAILQ_INSERT_HEAD(&d->pending, c->env[i - 1], entry);
 		c->env[i - 1] = NULL;
-		c->lost = 1;
+		if (!again)
+			c->lost = 1;
 	}
 	for (i = 0; i < txn->nrcpt; i++)
 		if (c->env[i] != NULL)

@@ -7,7 +7,8 @@
 # with the server's reply in the report (Diagnostic-Code: smtp); 451 to
 # RCPT defers with the reply kept; odd multi-line replies; a connection
 # dropped in DATA defers; a slow reply within the timeout delivers; a
-# a failed opportunistic handshake retried in plaintext; at most 10
+# a failed opportunistic handshake retried in plaintext; 452 4.5.3 sends
+# the rest in a new transaction; at most 10
 # sessions to a destination at once; a pipelined
 # transaction with two recipients, one refused, in one write;
 # and a capture byte-compared with the original (dot lines, 8-bit body,
@@ -60,6 +61,9 @@ server("slow", 10, rules => [ { cmd => qr/^DATA-END$/, sleep => 2,
 server("pipe", 11, rules => [ { cmd => qr/^RCPT TO:<two\@/i,
     reply => "550 5.1.1 second refused" } ]);
 server("capture", 12);
+# a second recipient is one too many
+server("many", 15, rules => [ { cmd => qr/^RCPT/i, nth => 2,
+    reply => "452 4.5.3 Too many recipients" } ]);
 # every end of data answered after 3 s: sessions pile up to the limit
 server("conc", 14, rules => [ { cmd => qr/^DATA-END$/, sleep => 3 } ]);
 # STARTTLS offered and accepted, then no TLS at all: the handshake fails
@@ -84,6 +88,7 @@ my %ZONE = (
 	'capture.example' => { A => [ '127.0.0.12' ] },
 	'tlsfail.example' => { A => [ '127.0.0.13' ] },
 	'conc.example' => { A => [ '127.0.0.14' ] },
+	'many.example' => { A => [ '127.0.0.15' ] },
 );
 my $dns = FakeDns->new(zone => \%ZONE);
 
@@ -181,6 +186,22 @@ like($srv{tlsfail}->log(1), qr/< STARTTLS/, "the first one tried STARTTLS");
 unlike($srv{tlsfail}->log(2), qr/< STARTTLS/, "the second did not");
 like($d->log, qr/relay event=tls-fallback host=tlsfail\.example /,
     "the host is remembered for plaintext");
+
+# ------------------------------------------------------------ 452 4.5.3
+{
+	$c->cmd("MAIL FROM:<$from>");
+	$c->cmd("RCPT TO:<x1\@many.example>");
+	$c->cmd("RCPT TO:<x2\@many.example>");
+	$c->cmd("DATA");
+	like($c->cmd("Subject: many\r\n\r\nbody\r\n."), qr/^250 /,
+	    "accepted for two many.example recipients");
+	ok($srv{many}->wait_transactions(2, 20),
+	    "452 4.5.3: the rest in a second transaction");
+	is($srv{many}->connections, 1, "on the same connection");
+	ok($d->wait_log(qr/rcpt=<x1\@many\.example> host=\S+ result=Ok/) &&
+	    $d->wait_log(qr/rcpt=<x2\@many\.example> host=\S+ result=Ok/),
+	    "both delivered");
+}
 
 # ------------------------------------------------------------ concurrency
 {
