@@ -12,6 +12,7 @@
  * relay_ctl.c.
  */
 #include <sys/types.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 
@@ -43,6 +44,7 @@ RB_GENERATE(relay_msgs, relay_msg, node, relay_msg_cmp)
 
 static void	relay_init(struct role *);
 static void	relay_init_self(struct relay *);
+static void	relay_init_files(struct relay *);
 static void	relay_init_tls(struct relay *, const struct config *);
 static int	relay_dispatch(struct role *, enum proc_id, struct ipc_msg *);
 static int	relay_transfer(struct relay *, struct ipc_msg *);
@@ -98,6 +100,7 @@ relay_init(struct role *r)
 	    r->conf->mta_resolver : NULL, err, sizeof(err))) == NULL)
 		fatalx("relay: resolver: %s", err);
 	relay_init_self(rl);
+	relay_init_files(rl);
 	relay_init_tls(rl, r->conf);
 	ev_timer_init(&rl->gc, relay_gc_cb, RELAY_GC, RELAY_GC);
 	rl->gc.data = rl;
@@ -111,6 +114,30 @@ relay_gc_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	(void)loop;
 	(void)revents;
 	relay_dest_gc(w->data);
+}
+
+/*
+ * One descriptor per message held: the soft limit raised to the hard one,
+ * and at most half of it for messages, so a full queue can never make a
+ * descriptor passed by the queue fail to arrive (that would close the
+ * channel); beyond that, envelopes are deferred.
+ */
+static void
+relay_init_files(struct relay *rl)
+{
+	struct rlimit lim;
+
+	if (getrlimit(RLIMIT_NOFILE, &lim) == -1) {
+		rl->msgs_max = 256;
+		return;
+	}
+	if (lim.rlim_cur < lim.rlim_max) {
+		lim.rlim_cur = lim.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &lim) == -1)
+			(void)getrlimit(RLIMIT_NOFILE, &lim);
+	}
+	rl->msgs_max = lim.rlim_cur == RLIM_INFINITY || lim.rlim_cur > 65536 ?
+	    32768 : (size_t)lim.rlim_cur / 2;
 }
 
 /* Our addresses (getifaddrs) and name, for the own-MX rule (B.2 6). */
@@ -260,7 +287,7 @@ relay_msg_get(struct relay *rl, uint32_t msgid, int fd)
 		m->refs++;
 		return m;
 	}
-	if (fstat(fd, &st) == -1) {
+	if (rl->nmsgs >= rl->msgs_max || fstat(fd, &st) == -1) {
 		close(fd);
 		return NULL;
 	}
@@ -270,6 +297,7 @@ relay_msg_get(struct relay *rl, uint32_t msgid, int fd)
 	m->size = st.st_size;
 	m->refs = 1;
 	RB_INSERT(relay_msgs, &rl->msgs, m);
+	rl->nmsgs++;
 	return m;
 }
 
@@ -292,7 +320,9 @@ relay_transfer(struct relay *rl, struct ipc_msg *m)
 	if ((re->msg = relay_msg_get(rl, envelope_msgid(&re->env),
 	    m->fd)) == NULL) {
 		m->fd = -1;
-		relay_fail(rl, re, 4, "4.3.0 cannot read the message");
+		relay_fail(rl, re, 4, rl->nmsgs >= rl->msgs_max ?
+		    "4.3.0 too many messages at the relay at once" :
+		    "4.3.0 cannot read the message");
 		return 0;
 	}
 	m->fd = -1;
@@ -311,6 +341,7 @@ relay_env_free(struct relay *rl, struct relay_env *re)
 	if (m != NULL && --m->refs == 0) {
 		RB_REMOVE(relay_msgs, &rl->msgs, m);
 		close(m->fd);
+		rl->nmsgs--;
 		free(m);
 	}
 	if (m != NULL) {

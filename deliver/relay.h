@@ -184,6 +184,8 @@ struct relay {
 	struct role		*role;
 	struct relay_dns	*dns;
 	struct relay_msgs	 msgs;
+	size_t			 nmsgs;
+	size_t			 msgs_max;	/* half the descriptor limit */
 	struct relay_dests	 dests;
 	gnutls_certificate_credentials_t *cred;	/* per action, by index */
 	gnutls_certificate_credentials_t defcred;	/* system store only */
