@@ -8,7 +8,8 @@
 # RCPT defers with the reply kept; odd multi-line replies; a connection
 # dropped in DATA defers; a slow reply within the timeout delivers; a
 # a failed opportunistic handshake retried in plaintext; 452 4.5.3 sends
-# the rest in a new transaction; at most 10
+# the rest in a new transaction; at most 100 recipients per
+# transaction; at most 10
 # sessions to a destination at once; a pipelined
 # transaction with two recipients, one refused, in one write;
 # and a capture byte-compared with the original (dot lines, 8-bit body,
@@ -64,6 +65,8 @@ server("capture", 12);
 # a second recipient is one too many
 server("many", 15, rules => [ { cmd => qr/^RCPT/i, nth => 2,
     reply => "452 4.5.3 Too many recipients" } ]);
+# a message for 105 recipients
+server("hundred", 16);
 # every end of data answered after 3 s: sessions pile up to the limit
 server("conc", 14, rules => [ { cmd => qr/^DATA-END$/, sleep => 3 } ]);
 # STARTTLS offered and accepted, then no TLS at all: the handshake fails
@@ -89,6 +92,7 @@ my %ZONE = (
 	'tlsfail.example' => { A => [ '127.0.0.13' ] },
 	'conc.example' => { A => [ '127.0.0.14' ] },
 	'many.example' => { A => [ '127.0.0.15' ] },
+	'hundred.example' => { A => [ '127.0.0.16' ] },
 );
 my $dns = FakeDns->new(zone => \%ZONE);
 
@@ -201,6 +205,32 @@ like($d->log, qr/relay event=tls-fallback host=tlsfail\.example /,
 	ok($d->wait_log(qr/rcpt=<x1\@many\.example> host=\S+ result=Ok/) &&
 	    $d->wait_log(qr/rcpt=<x2\@many\.example> host=\S+ result=Ok/),
 	    "both delivered");
+}
+
+# ------------------------------------------------------------ 100 per transaction
+{
+	$c->cmd("MAIL FROM:<$from>");
+	my $ok = 0;
+	for my $i (1 .. 105) {
+		$ok++ if $c->cmd("RCPT TO:<r$i\@hundred.example>") =~ /^250 /;
+	}
+	is($ok, 105, "105 recipients accepted");
+	$c->cmd("DATA");
+	like($c->cmd("Subject: hundred\r\n\r\nbody\r\n."), qr/^250 /, "and the message");
+	# how the 105 are split depends on when their envelopes arrive
+	my $h = $srv{hundred};
+	my @n;
+	SmtpdTest::wait_for(sub {
+		@n = map { scalar @{ $h->envelope($_)->{rcpts} } }
+		    1 .. $h->transactions;
+		my $sum = 0;
+		$sum += $_ for @n;
+		$sum == 105 }, 30);
+	my $sum = 0;
+	$sum += $_ for @n;
+	is($sum, 105, "all relayed, in " . scalar(@n) . " transactions");
+	ok(!grep({ $_ > 100 } @n), "none with more than 100 recipients (B.3 item 5)")
+	    or diag "@n";
 }
 
 # ------------------------------------------------------------ concurrency
