@@ -24,8 +24,6 @@ lookup_ctl_request(struct role *r, struct tableset *ts, struct ipc_msg *m)
 	struct ctl_request req;
 	struct ctl_reply rep;
 	char err[TABLE_ERR_MAX];
-	uint8_t *buf;
-	size_t len;
 
 	if (ctl_request_decode(m->data, m->len, &req) == -1) {
 		log_warnx("lookup event=control error=\"malformed request\"");
@@ -47,9 +45,6 @@ lookup_ctl_request(struct role *r, struct tableset *ts, struct ipc_msg *m)
 		    req.arg, req.uid);
 		rep.status = CTL_OK;
 	}
-	if (ctl_reply_encode(&rep, &buf, &len) == -1)
-		fatalx("lookup: cannot encode a control reply");
-	role_send(r, PROC_CONTROL, IMSG_CTL_REPLY, m->reqid, -1, buf, len);
-	free(buf);
+	(void)role_ctl_reply(r, m->reqid, &rep, -1);
 	return 0;
 }

@@ -51,8 +51,6 @@ struct relay_ctl_host {
 	time_t				 lastconn;
 };
 
-static void	relay_ctl_status(struct relay *, uint32_t, enum ctl_status,
-		    const char *);
 static void	relay_ctl_frame(struct relay *, uint32_t, const uint8_t *,
 		    size_t, int);
 static void	relay_ctl_pump(struct relay *, struct relay_ctl_stream *);
@@ -82,8 +80,6 @@ relay_ctl_frame(struct relay *rl, uint32_t reqid, const uint8_t *data,
     size_t len, int last)
 {
 	struct ctl_reply rep;
-	uint8_t *buf;
-	size_t blen;
 
 	memset(&rep, 0, sizeof(rep));
 	rep.version = CTL_PROTO_VERSION;
@@ -91,32 +87,7 @@ relay_ctl_frame(struct relay *rl, uint32_t reqid, const uint8_t *data,
 	rep.last = last;
 	rep.data = len > 0 ? data : NULL;
 	rep.datalen = len;
-	if (ctl_reply_encode(&rep, &buf, &blen) == -1)
-		fatalx("relay: cannot encode a control reply");
-	role_send(rl->role, PROC_CONTROL, IMSG_CTL_REPLY, reqid, -1, buf,
-	    blen);
-	free(buf);
-}
-
-/* The one frame of a command, or of a refusal. */
-static void
-relay_ctl_status(struct relay *rl, uint32_t reqid, enum ctl_status status,
-    const char *text)
-{
-	struct ctl_reply rep;
-	uint8_t *buf;
-	size_t len;
-
-	memset(&rep, 0, sizeof(rep));
-	rep.version = CTL_PROTO_VERSION;
-	rep.status = status;
-	rep.last = 1;
-	ctl_reply_text(&rep, "%s", text);
-	if (ctl_reply_encode(&rep, &buf, &len) == -1)
-		fatalx("relay: cannot encode a control reply");
-	role_send(rl->role, PROC_CONTROL, IMSG_CTL_REPLY, reqid, -1, buf,
-	    len);
-	free(buf);
+	(void)role_ctl_reply(rl->role, reqid, &rep, -1);
 }
 
 /*
@@ -205,7 +176,7 @@ relay_ctl_request(struct relay *rl, struct ipc_msg *m)
 	}
 	if (req.cmd != CTL_SHOW_ROUTES && req.cmd != CTL_SHOW_HOSTS &&
 	    req.cmd != CTL_SHOW_RELAYS && req.cmd != CTL_SHOW_HOSTSTATS) {
-		relay_ctl_status(rl, m->reqid, CTL_FAIL,
+		role_ctl_status(rl->role, m->reqid, CTL_FAIL,
 		    "not a command of the relay process");
 		return 0;
 	}
@@ -242,11 +213,11 @@ relay_ctl_resume(struct relay *rl, uint32_t reqid, const char *arg)
 	if (n > 0 && n <= RELAY_CTL_ROUTEID_MAX && arg[n] == '\0')
 		r = relay_route_find_id(rl, strtoull(arg, NULL, 10));
 	if (r == NULL) {
-		relay_ctl_status(rl, reqid, CTL_FAIL, "no such route");
+		role_ctl_status(rl->role, reqid, CTL_FAIL, "no such route");
 		return;
 	}
 	relay_route_resume(r);
-	relay_ctl_status(rl, reqid, CTL_OK, "");
+	role_ctl_status(rl->role, reqid, CTL_OK, "");
 }
 
 /* ------------------------------------------------------------ shows */

@@ -216,13 +216,7 @@ queue_ctl_run(struct queue *q, struct qctl_req *r)
 void
 queue_ctl_reply(struct queue *q, uint32_t reqid, const struct ctl_reply *rep)
 {
-	uint8_t *buf;
-	size_t len;
-
-	if (ctl_reply_encode(rep, &buf, &len) == -1)
-		fatalx("queue: cannot encode a control reply");
-	queue_send(q, PROC_CONTROL, IMSG_CTL_REPLY, reqid, -1, buf, len);
-	free(buf);
+	(void)role_ctl_reply(q->role, reqid, rep, -1);
 }
 
 /* The frame that ends a request. */
@@ -230,14 +224,7 @@ void
 queue_ctl_status(struct queue *q, uint32_t reqid, enum ctl_status status,
     const char *text)
 {
-	struct ctl_reply rep;
-
-	memset(&rep, 0, sizeof(rep));
-	rep.version = CTL_PROTO_VERSION;
-	rep.status = status;
-	rep.last = 1;
-	ctl_reply_text(&rep, "%s", text);
-	queue_ctl_reply(q, reqid, &rep);
+	(void)role_ctl_status(q->role, reqid, status, text);
 }
 
 /* The frame of pause/resume envelope, schedule, remove, discover. */

@@ -148,6 +148,40 @@ role_send(struct role *r, enum proc_id to, uint32_t type, uint32_t reqid,
 	return ipc_send(r->peer[to], type, reqid, fd, data, len);
 }
 
+int
+role_ctl_reply(struct role *r, uint32_t reqid, const struct ctl_reply *rep,
+    int fd)
+{
+	uint8_t *buf;
+	size_t len;
+	int rc;
+
+	if (ctl_reply_encode(rep, &buf, &len) == -1) {
+		log_warnx("%s event=control error=\"cannot encode a reply\"",
+		    proc_name(r->ops->id));
+		if (fd != -1)
+			close(fd);
+		return -1;
+	}
+	rc = role_send(r, PROC_CONTROL, IMSG_CTL_REPLY, reqid, fd, buf, len);
+	free(buf);
+	return rc;
+}
+
+int
+role_ctl_status(struct role *r, uint32_t reqid, enum ctl_status status,
+    const char *text)
+{
+	struct ctl_reply rep;
+
+	memset(&rep, 0, sizeof(rep));
+	rep.version = CTL_PROTO_VERSION;
+	rep.status = status;
+	rep.last = 1;
+	ctl_reply_text(&rep, "%s", text);
+	return role_ctl_reply(r, reqid, &rep, -1);
+}
+
 void
 role_exit(struct role *r, int status)
 {

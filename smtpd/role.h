@@ -50,6 +50,19 @@ int	role_send(struct role *, enum proc_id, uint32_t type, uint32_t reqid,
 	    int fd, const void *, size_t);
 void	role_exit(struct role *, int) __attribute__((noreturn));
 
+struct ctl_reply;
+enum ctl_status;
+/*
+ * An smtpctl reply frame to the control role (IMSG_CTL_REPLY), with an
+ * optional descriptor (owned from here, sent or not); -1 if it could not
+ * be encoded or sent. role_ctl_status is the one frame that ends a
+ * command: a status, a text, `last` set.
+ */
+int	role_ctl_reply(struct role *, uint32_t reqid, const struct ctl_reply *,
+	    int fd);
+int	role_ctl_status(struct role *, uint32_t reqid, enum ctl_status,
+	    const char *text);
+
 extern const struct role_ops smtp_role_ops;
 extern const struct role_ops lookup_role_ops;
 extern const struct role_ops queue_role_ops;

@@ -28,28 +28,7 @@
 
 static int	smtp_paused;
 
-static void	smtp_ctl_reply(struct role *, uint32_t, enum ctl_status,
-		    const char *);
 static const char *smtp_ctl_family(const struct session *);
-
-static void
-smtp_ctl_reply(struct role *r, uint32_t reqid, enum ctl_status status,
-    const char *text)
-{
-	struct ctl_reply rep;
-	uint8_t *buf;
-	size_t len;
-
-	memset(&rep, 0, sizeof(rep));
-	rep.version = CTL_PROTO_VERSION;
-	rep.status = status;
-	rep.last = 1;
-	ctl_reply_text(&rep, "%s", text);
-	if (ctl_reply_encode(&rep, &buf, &len) == -1)
-		fatalx("smtp: cannot encode a control reply");
-	role_send(r, PROC_CONTROL, IMSG_CTL_REPLY, reqid, -1, buf, len);
-	free(buf);
-}
 
 int
 smtp_ctl_request(struct role *r, struct ipc_msg *m)
@@ -66,13 +45,13 @@ smtp_ctl_request(struct role *r, struct ipc_msg *m)
 		smtp_paused = req.cmd == CTL_PAUSE_SMTP;
 		log_info("smtp event=%s uid=%u", smtp_paused ? "paused" :
 		    "resumed", req.uid);
-		smtp_ctl_reply(r, m->reqid, CTL_OK, "");
+		role_ctl_status(r, m->reqid, CTL_OK, "");
 		return 0;
 	case CTL_SMTP_SESSION:
 		smtp_enqueue_session(r, m->reqid, &req);
 		return 0;
 	default:
-		smtp_ctl_reply(r, m->reqid, CTL_FAIL,
+		role_ctl_status(r, m->reqid, CTL_FAIL,
 		    "not a command of the smtp process");
 		return 0;
 	}

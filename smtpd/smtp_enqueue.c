@@ -36,23 +36,14 @@ enqueue_reply(struct role *r, uint32_t reqid, enum ctl_status status,
     const char *text, int fd)
 {
 	struct ctl_reply rep;
-	uint8_t *buf;
-	size_t len;
 
 	memset(&rep, 0, sizeof(rep));
 	rep.version = CTL_PROTO_VERSION;
 	rep.status = status;
 	rep.last = 1;
 	ctl_reply_text(&rep, "%s", text);
-	if (ctl_reply_encode(&rep, &buf, &len) == -1) {
-		log_warnx("smtp event=enqueue error=\"cannot encode reply\"");
-		if (fd != -1)
-			close(fd);
-		return;
-	}
-	/* role_send owns fd from here, sent or not. */
-	role_send(r, PROC_CONTROL, IMSG_CTL_REPLY, reqid, fd, buf, len);
-	free(buf);
+	/* role_ctl_reply owns fd from here, sent or not. */
+	(void)role_ctl_reply(r, reqid, &rep, fd);
 }
 
 void
