@@ -71,9 +71,13 @@ my $ctlconf = { env => { SMTPD_CONF => $s->conf_path } };
 
 sub count_new { return scalar(() = SmtpdTest::maildir_files($new)) }
 sub connections { return scalar(() = $r->log =~ /smtp event=connected /g) }
-sub newest {
-	my @f = SmtpdTest::maildir_files($new);
-	return SmtpdTest::slurp($f[-1] // '');
+# The delivered message with that subject (file names do not sort by
+# arrival within a second).
+sub delivered {
+	my ($subject) = @_;
+	my ($m) = grep { /\nSubject: \Q$subject\E\n/ }
+	    map { SmtpdTest::slurp($_) } SmtpdTest::maildir_files($new);
+	return $m // '';
 }
 sub envelope_texts {
 	my $q = $s->queued;
@@ -90,7 +94,7 @@ $c->cmd("EHLO client.example");
 	like($reply, qr/^250 /, "accepted for a remote domain");
 	ok(SmtpdTest::wait_for(sub { count_new() == 1 }, 20),
 	    "relayed into the receiver's Maildir");
-	my $m = newest();
+	my $m = delivered("relayed");
 	like($m, qr/\nSubject: relayed\n\nline one\n\.dot line\n\z/,
 	    "content intact, dot line unstuffed once");
 	like($m, qr/\nReceived: from \S+ \(<unknown> \[127\.0\.0\.1\]\)\n\tby \S+ \(smtpd\) with ESMTP id [0-9a-f]{8}\n\tfor <\Q$user\E\@example\.net>;.*\nReceived: from client\.example /s,
@@ -134,7 +138,7 @@ $c->cmd("EHLO client.example");
 	    "accepted for the smarthost with AUTH");
 	ok(SmtpdTest::wait_for(sub { count_new() == 4 }, 20),
 	    "delivered through the authenticated smarthost");
-	like(newest(), qr/with ESMTPSA id /,
+	like(delivered("authenticated"), qr/with ESMTPSA id /,
 	    "the receiver says ESMTPSA (TLS and AUTH)");
 	like($r->log, qr/smtp event=auth user=relayuser address=127\.0\.0\.1 result=Ok/,
 	    "the receiver authenticated relayuser");
