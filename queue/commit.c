@@ -1,13 +1,15 @@
 /*
  * commit.c: create, commit and discard a message in the spool (commit.h).
- * The commit is what makes "250 Ok" true: the body is fsynced, every
- * envelope is written and fsynced, the message directory is fsynced,
- * renamed from incoming/ into queue/<hh>/ and queue/<hh> is fsynced; only
- * then does it return success. A failure at any step moves what was
- * written to purge/, so an aborted transaction leaves nothing in queue/.
- * Called from the queue role's worker threads (many at once, so the
- * journal batches their fsyncs) and from unit tests. Never logs, never
- * calls fatal(), never touches the event loop.
+ * The commit is what makes "250 Ok" true: every envelope is written
+ * beside the body in incoming/<msgid>/, a sync makes them durable, the
+ * directory is renamed into queue/<hh>/ and a second sync makes the
+ * rename durable; only then is it a success. The syncs are syncfs(2)
+ * rounds shared by every commit waiting at the time (groupsync.c). A
+ * failure at any step moves what was written to purge/, so an aborted
+ * transaction leaves nothing in queue/. Called from the queue role
+ * (commit_pipe.c, loop thread; bounce_make.c, worker threads) and from
+ * unit tests. Never logs, never calls fatal(), never touches the event
+ * loop.
  */
 #include <sys/types.h>
 #include <sys/stat.h>
@@ -165,10 +167,10 @@ commit_create(struct commit_spool *cs, uint32_t *msgidp, int *fdp,
 }
 
 /*
- * Make sure queue/<hh> exists and its entry is durable. The first commit
- * into a bucket in this process makes it (or finds it) and fsyncs queue/;
- * the lock keeps a second thread from trusting the bucket before that
- * fsync is over.
+ * Make sure queue/<hh> exists. Its entry in queue/ is made durable by
+ * the commit's second sync, which syncs the whole file system after the
+ * rename: any commit that finds the bucket here is covered by that sync
+ * too. The lock keeps two threads from making it at once.
  */
 static int
 commit_bucket(struct commit_spool *cs, uint32_t msgid, enum commit_step *step)
@@ -199,11 +201,9 @@ commit_bucket(struct commit_spool *cs, uint32_t msgid, enum commit_step *step)
 			goto done;
 		}
 	}
-	/* Made now or by an earlier run that may have crashed before it
-	 * fsynced queue/: either way the entry is made durable here. */
+	/* queue/'s entry: left to the commit's second sync (see above) */
 	*step = COMMIT_STEP_FSYNC_QUEUE;
-	if (commit_inject(*step, msgid) == -1 ||
-	    spoolfs_fsync_dir(cs->fd, SPOOL_QUEUE) == -1)
+	if (commit_inject(*step, msgid) == -1)
 		goto done;
 	atomic_store(&cs->bucket_ok[hh], 1);
 	ret = 0;
@@ -272,27 +272,34 @@ commit_to_purge(struct commit_spool *cs, const char *from, uint32_t msgid)
 }
 
 /*
- * Commit incoming/<msgid> with its n envelopes (n may be 0 in tests; the
- * role refuses it). 0 when everything is durable in queue/<hh>/<msgid>/,
- * -1 with res filled in and the message gone to purge/ otherwise.
+ * A commit in three steps, so that the queue role can run the first and
+ * the last on its loop thread and share the two syncs between every
+ * commit waiting at the time (commit_pipe.c):
+ *   commit_stage()    the envelopes into incoming/<msgid>/;
+ *   a sync            the message, its envelopes and their entries;
+ *   commit_publish()  incoming/<msgid> renamed into queue/<hh>/;
+ *   a sync            the rename; only then may the 250 go out.
+ * commit_message() runs them in a row (bounce reports, unit tests).
+ * Each returns -1 with res filled in and the message gone to purge/.
+ */
+
+/*
+ * Write the n envelopes of incoming/<msgid> (n may be 0 in tests; the
+ * role refuses it). Nothing is durable yet.
  */
 int
-commit_message(struct commit_spool *cs, uint32_t msgid,
+commit_stage(struct commit_spool *cs, uint32_t msgid,
     const struct commit_envelope *envs, size_t n, struct commit_result *res)
 {
-	char in[SPOOLFS_PATH_MAX], out[SPOOLFS_PATH_MAX];
-	char bucket[SPOOLFS_PATH_MAX], path[SPOOLFS_PATH_MAX];
+	char in[SPOOLFS_PATH_MAX], path[SPOOLFS_PATH_MAX];
 	enum commit_step step;
 	struct stat st;
-	unsigned int hh = COMMIT_BUCKET(msgid);
 	size_t i;
-	int fd = -1, dfd = -1, renamed = 0, retried = 0, saved;
+	int dfd = -1, saved;
 
 	memset(res, 0, sizeof(*res));
 	res->msgid = msgid;
 	snprintf(in, sizeof(in), SPOOL_INCOMING "/%08x", msgid);
-	snprintf(bucket, sizeof(bucket), SPOOL_QUEUE "/%02x", hh);
-	snprintf(out, sizeof(out), SPOOL_QUEUE "/%02x/%08x", hh, msgid);
 	snprintf(path, sizeof(path), SPOOL_INCOMING "/%08x/" COMMIT_MESSAGE,
 	    msgid);
 
@@ -318,16 +325,34 @@ commit_message(struct commit_spool *cs, uint32_t msgid,
 	for (i = 0; i < n; i++)
 		if (commit_write_envelope(dfd, &envs[i], &step) == -1)
 			goto fail;
-	/*
-	 * The message, its envelopes and incoming/<msgid>'s entries: one
-	 * filesystem sync shared with every commit waiting at this moment.
-	 */
-	step = COMMIT_STEP_FSYNC_DIR;
-	if (commit_inject(step, msgid) == -1 || groupsync_wait(&cs->gs) == -1)
-		goto fail;
 	close(dfd);
-	dfd = -1;
+	return 0;
 
+fail:
+	saved = errno;
+	if (dfd != -1)
+		close(dfd);
+	commit_abort(cs, msgid, step, saved, res);
+	return -1;
+}
+
+/*
+ * Rename incoming/<msgid> into queue/<hh>/, after a sync that covered
+ * its staging. Nothing is durable until the next sync.
+ */
+int
+commit_publish(struct commit_spool *cs, uint32_t msgid,
+    struct commit_result *res)
+{
+	char in[SPOOLFS_PATH_MAX], out[SPOOLFS_PATH_MAX];
+	enum commit_step step = COMMIT_STEP_NONE;
+	struct stat st;
+	unsigned int hh = COMMIT_BUCKET(msgid);
+	int retried = 0;
+
+	res->msgid = msgid;
+	snprintf(in, sizeof(in), SPOOL_INCOMING "/%08x", msgid);
+	snprintf(out, sizeof(out), SPOOL_QUEUE "/%02x/%08x", hh, msgid);
 again:
 	if (commit_bucket(cs, msgid, &step) == -1)
 		goto fail;
@@ -343,26 +368,70 @@ again:
 		}
 		goto fail;
 	}
-	renamed = 1;
-	/* The rename: a second shared sync, then the 250 may go out. */
-	step = COMMIT_STEP_FSYNC_BUCKET;
-	if (commit_inject(step, msgid) == -1 || groupsync_wait(&cs->gs) == -1)
-		goto fail;
+	return 0;
+fail:
+	commit_abort(cs, msgid, step, errno, res);
+	return -1;
+}
+
+/*
+ * A commit failed at step with error: what was written goes to purge/,
+ * from incoming/ or, once renamed (a failed second sync), from queue/.
+ */
+void
+commit_abort(struct commit_spool *cs, uint32_t msgid, enum commit_step step,
+    int error, struct commit_result *res)
+{
+	char path[SPOOLFS_PATH_MAX];
+	unsigned int hh = COMMIT_BUCKET(msgid);
+
+	commit_fail(res, step, error);
+	if (step == COMMIT_STEP_FSYNC_BUCKET) {
+		snprintf(path, sizeof(path), SPOOL_QUEUE "/%02x/%08x", hh,
+		    msgid);
+		commit_to_purge(cs, path, msgid);
+		snprintf(path, sizeof(path), SPOOL_QUEUE "/%02x", hh);
+		spoolfs_fsync_dir(cs->fd, path);
+	} else {
+		snprintf(path, sizeof(path), SPOOL_INCOMING "/%08x", msgid);
+		commit_to_purge(cs, path, msgid);
+	}
+	errno = error;
+}
+
+/*
+ * The whole commit in a row, sharing its syncs with other threads doing
+ * the same. 0 when everything is durable in queue/<hh>/<msgid>/.
+ */
+int
+commit_message(struct commit_spool *cs, uint32_t msgid,
+    const struct commit_envelope *envs, size_t n, struct commit_result *res)
+{
+	if (commit_stage(cs, msgid, envs, n, res) == -1)
+		return -1;
+	if (commit_sync(cs, msgid, COMMIT_STEP_FSYNC_DIR, res) == -1)
+		return -1;
+	if (commit_publish(cs, msgid, res) == -1)
+		return -1;
+	if (commit_sync(cs, msgid, COMMIT_STEP_FSYNC_BUCKET, res) == -1)
+		return -1;
 	res->status = QUEUE_OK;
 	return 0;
+}
 
-fail:
-	saved = errno;
-	if (fd != -1)
-		close(fd);
-	if (dfd != -1)
-		close(dfd);
-	commit_fail(res, step, saved);
-	commit_to_purge(cs, renamed ? out : in, msgid);
-	if (renamed)
-		spoolfs_fsync_dir(cs->fd, bucket);
-	errno = saved;
-	return -1;
+/*
+ * One of a commit's two syncs (step FSYNC_DIR or FSYNC_BUCKET), shared
+ * with every thread waiting at the moment; blocks. Aborts on failure.
+ */
+int
+commit_sync(struct commit_spool *cs, uint32_t msgid, enum commit_step step,
+    struct commit_result *res)
+{
+	if (commit_inject(step, msgid) == -1 || groupsync_wait(&cs->gs) == -1) {
+		commit_abort(cs, msgid, step, errno, res);
+		return -1;
+	}
+	return 0;
 }
 
 /* Rollback: incoming/<msgid> to purge/. No trace of it stays behind. */

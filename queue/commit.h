@@ -77,6 +77,14 @@ int	 commit_create(struct commit_spool *, uint32_t *, int *,
 	    struct commit_result *);
 int	 commit_message(struct commit_spool *, uint32_t,
 	    const struct commit_envelope *, size_t, struct commit_result *);
+int	 commit_stage(struct commit_spool *, uint32_t,
+	    const struct commit_envelope *, size_t, struct commit_result *);
+int	 commit_publish(struct commit_spool *, uint32_t,
+	    struct commit_result *);
+int	 commit_sync(struct commit_spool *, uint32_t, enum commit_step,
+	    struct commit_result *);
+void	 commit_abort(struct commit_spool *, uint32_t, enum commit_step, int,
+	    struct commit_result *);
 int	 commit_discard(struct commit_spool *, uint32_t,
 	    struct commit_result *);
 int	 commit_purge(struct commit_spool *, const atomic_int *, size_t *);

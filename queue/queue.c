@@ -133,6 +133,7 @@ queue_start(struct role *r)
 	q->index = index_new();
 	commit_spool_init(&q->cs, q->spoolfd);
 	q->pool = workers_new(r->loop, QUEUE_WORKERS);
+	queue_commit_pipe_init(q);
 	q->walking = 1;
 	queue_job_walk(q);
 	queue_space_start(q);
@@ -236,7 +237,7 @@ queue_create(struct queue *q, enum proc_id from, struct ipc_msg *m)
 		TAILQ_INSERT_TAIL(&q->deferred, d, entry);
 		return 0;
 	}
-	queue_job_create(q, from, m->reqid, req.session);
+	queue_commit_create(q, from, m->reqid, req.session);
 	return 0;
 }
 
@@ -251,7 +252,7 @@ queue_walk_over(struct queue *q)
 	queue_ctl_walk_over(q);
 	while ((d = TAILQ_FIRST(&q->deferred)) != NULL) {
 		TAILQ_REMOVE(&q->deferred, d, entry);
-		queue_job_create(q, d->peer, d->reqid, d->session);
+		queue_commit_create(q, d->peer, d->reqid, d->session);
 		free(d);
 	}
 }
@@ -434,7 +435,7 @@ queue_commit(struct queue *q, enum proc_id from, struct ipc_msg *m)
 	}
 	t->state = TXN_COMMITTING;
 	t->session = req.session ? req.session : t->session;
-	queue_job_commit(q, t, m->reqid);
+	queue_commit_start(q, t, m->reqid);
 	return 0;
 }
 

@@ -19,7 +19,7 @@
 #include "queue/scheduler.h"
 #include "smtpd/proc.h"
 
-/* Threads for disk calls: enough that concurrent commits share fsyncs. */
+/* Threads for blocking disk calls: syncs, updates, reports, the walk. */
 #ifndef QUEUE_WORKERS
 #define QUEUE_WORKERS		12
 #endif
@@ -39,7 +39,7 @@ struct txn_env {
 
 enum txn_state {
 	TXN_OPEN,		/* body and envelopes coming */
-	TXN_COMMITTING,		/* a worker is making it durable */
+	TXN_COMMITTING,		/* being made durable (commit_pipe.c) */
 };
 
 /* An incoming message: created for a peer, not committed yet. */
@@ -55,6 +55,10 @@ struct txn {
 	size_t			 bytes;
 };
 LIST_HEAD(txn_list, txn);
+
+/* Commits waiting for a sync round (commit_pipe.c). */
+struct pcommit;
+TAILQ_HEAD(pcommit_list, pcommit);
 
 /* A CREATE that arrived while the start-up walk was running. */
 struct deferred {
@@ -72,6 +76,8 @@ struct queue {
 	struct index		*index;
 	struct txn_list		 txns[QUEUE_TXN_BUCKETS];
 	TAILQ_HEAD(, deferred)	 deferred;
+	struct pcommit_list	 commit_ready;	/* for the next sync round */
+	int			 commit_syncing; /* a round is running */
 	ev_timer		 space_timer;	/* space.c */
 	struct sched		*sched;		/* dispatch.c, after the walk */
 	struct sched_conf	 schedconf;
@@ -95,6 +101,12 @@ struct inflight;
 struct ipc_msg;
 struct qctl;
 struct lmtp_sync;
+
+/* commit_pipe.c */
+void		 queue_commit_pipe_init(struct queue *);
+void		 queue_commit_create(struct queue *, enum proc_id, uint32_t,
+		    uint64_t);
+void		 queue_commit_start(struct queue *, struct txn *, uint32_t);
 
 /* dispatch.c */
 void		 queue_dispatch_start(struct queue *);
@@ -122,9 +134,6 @@ void		 queue_walk_over(struct queue *);
 
 /* queue_jobs.c */
 void		 queue_job_walk(struct queue *);
-void		 queue_job_create(struct queue *, enum proc_id, uint32_t,
-		    uint64_t);
-void		 queue_job_commit(struct queue *, struct txn *, uint32_t);
 void		 queue_job_discard(struct queue *, uint32_t, uint64_t,
 		    const char *);
 void		 queue_job_purge(struct queue *);

@@ -31,10 +31,8 @@ struct workers {
 
 static void	*workers_main(void *);
 static void	 workers_async_cb(struct ev_loop *, ev_async *, int);
-static long long workers_usec(const struct timespec *,
-		    const struct timespec *);
-
-static long long
+/* Microseconds from one CLOCK_MONOTONIC reading to a later one. */
+long long
 workers_usec(const struct timespec *from, const struct timespec *to)
 {
 	return (long long)(to->tv_sec - from->tv_sec) * 1000000 +

@@ -40,5 +40,6 @@ void		 workers_submit(struct workers *, struct workers_job *);
 size_t		 workers_busy(const struct workers *);
 const atomic_int *workers_stopping(const struct workers *);
 void		 workers_free(struct workers *);
+long long	 workers_usec(const struct timespec *, const struct timespec *);
 
 #endif

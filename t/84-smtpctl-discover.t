@@ -196,8 +196,9 @@ my $traffic = sub {
 	$traffic->("profiled queue");
 	$log = substr($d2->log, $mark);
 	like($log, qr/^smtpd\[\d+\] queue: profile queue op=commit usec=\d+ wait=\d+$/m,
-	    "profile queue: the commit job");
-	like($log, qr/ queue: profile queue op=create usec=\d+ wait=\d+$/m, "and the create job");
+	    "profile queue: the commit");
+	like($log, qr/ queue: profile queue op=create usec=\d+ wait=0$/m, "the create");
+	like($log, qr/ queue: profile queue op=sync usec=\d+ wait=\d+$/m, "and the sync job");
 	unlike($log, qr/profile imsg/, "no imsg profile");
 	($rc, $out) = ctl("unprofile", "queue");
 	is("$rc|$out", "0|command succeeded\n", "unprofile queue");

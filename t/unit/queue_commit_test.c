@@ -177,6 +177,74 @@ test_rollback(void **state)
 	qt_spool_free(&s);
 }
 
+/*
+ * The pipeline's steps one by one (queue/commit_pipe.c): staged, the
+ * message waits in incoming/; published, in queue/; a failed second sync
+ * takes it from queue/ to purge/, a failed first one from incoming/.
+ */
+static void
+test_commit_steps(void **state)
+{
+	struct qt_spool s;
+	struct commit_spool cs;
+	struct commit_result res;
+	struct commit_envelope ce;
+	char path[QT_PATH_MAX], list[QT_LIST_MAX], want[QT_LIST_MAX];
+	char id[IDS_EVPID_SIZE];
+	uint8_t *enc;
+	uint32_t msgid;
+	int round;
+
+	(void)state;
+	qt_spool_new(&s);
+	commit_spool_init(&cs, s.fd);
+	for (round = 0; round < 2; round++) {
+		msgid = new_message(&cs, BODY);
+		ce.evpid = ids_evpid_new(msgid);
+		enc = qt_encode(ce.evpid, "bob@example.net", &ce.len);
+		ce.data = enc;
+		ids_evpid_fmt(ce.evpid, id);
+		snprintf(want, sizeof(want), "%s message", id);
+
+		assert_int_equal(commit_stage(&cs, msgid, &ce, 1, &res), 0);
+		assert_int_equal(res.size, (int64_t)strlen(BODY));
+		snprintf(path, sizeof(path), "incoming/%08x", msgid);
+		assert_string_equal(qt_list(s.fd, path, list, sizeof(list)),
+		    want);
+		snprintf(path, sizeof(path), "queue/%02x/%08x", msgid & 0xff,
+		    msgid);
+		assert_false(qt_exists(s.fd, path));
+		if (round == 1) {
+			/* the first sync failed: out of incoming/ */
+			commit_abort(&cs, msgid, COMMIT_STEP_FSYNC_DIR, EIO,
+			    &res);
+			assert_int_equal(res.status, QUEUE_TEMPFAIL);
+			assert_int_equal(res.step, COMMIT_STEP_FSYNC_DIR);
+			assert_string_equal(qt_list(s.fd, "incoming", list,
+			    sizeof(list)), "");
+			assert_false(qt_exists(s.fd, path));
+			free(enc);
+			continue;
+		}
+		assert_int_equal(commit_sync(&cs, msgid, COMMIT_STEP_FSYNC_DIR,
+		    &res), 0);
+		assert_int_equal(commit_publish(&cs, msgid, &res), 0);
+		assert_string_equal(qt_list(s.fd, "incoming", list,
+		    sizeof(list)), "");
+		assert_string_equal(qt_list(s.fd, path, list, sizeof(list)),
+		    want);
+		/* the second sync failed: out of queue/ */
+		commit_abort(&cs, msgid, COMMIT_STEP_FSYNC_BUCKET, ENOSPC, &res);
+		assert_int_equal(res.status, QUEUE_NOSPACE);
+		assert_int_equal(res.error, ENOSPC);
+		assert_false(qt_exists(s.fd, path));
+		free(enc);
+	}
+	assert_true(strlen(qt_list(s.fd, "purge", list, sizeof(list))) > 0);
+	commit_spool_clear(&cs);
+	qt_spool_free(&s);
+}
+
 /* Each step of a commit fails in turn: never anything left in queue/. */
 static void
 test_commit_fails(void **state)
@@ -453,6 +521,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_create_commit),
 		cmocka_unit_test(test_rollback),
+		cmocka_unit_test(test_commit_steps),
 		cmocka_unit_test(test_commit_fails),
 		cmocka_unit_test(test_commit_fails_no_purge),
 		cmocka_unit_test(test_create_fails),
