@@ -1,14 +1,18 @@
 /*
  * commit_pipe.c: the queue role's creates and commits (design.md "The
- * queue role"). Creating incoming/<msgid>/message, writing a commit's
- * envelopes and the rename into queue/<hh>/ run at once on the loop
- * thread: short metadata calls that do not wait for the disk. What waits
- * is a commit's two syncs (commit.c). One worker at a time runs a sync
- * for every commit ready at that moment; commits arriving meanwhile
- * gather for the next round. Concurrent sessions so share each sync, and
- * the loop hands work to a thread once per round, not twice per message.
+ * queue role"). Creating incoming/<msgid>/message and writing a commit's
+ * envelopes run at once on the loop thread: short metadata calls that do
+ * not wait for the disk. The rest of a commit (commit.c: a sync, the
+ * rename into queue/<hh>/, a second sync) runs in one thread of its own,
+ * the syncer, in rounds: each round is one shared sync, then the rename
+ * of every commit whose first sync it was. A commit's second sync is the
+ * next round's. Commits arriving during a round join the next one, so
+ * concurrent sessions share every sync, and the loop hands a commit to
+ * the syncer once and gets it back once.
  */
 #include <errno.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -31,29 +35,32 @@ struct pcommit {
 	uint32_t		 msgid;
 	struct txn_env		*env;		/* moved from the txn */
 	size_t			 n;
-	enum commit_step	 waiting;	/* FSYNC_DIR, then FSYNC_BUCKET */
 	struct commit_result	 res;
 	/* `smtpctl profile queue`: time on the loop, from start to reply */
 	int			 profile;
 	struct timespec		 start;
 	long long		 run_usec;
 };
+TAILQ_HEAD(pcommit_list, pcommit);
 
-/* One sync round and the commits it covers. */
-struct job_sync {
-	struct workers_job	 job;
-	struct queue		*q;
-	struct groupsync	*gs;
-	struct pcommit_list	 batch;
-	int			 error;
+struct commit_pipe {
+	struct ev_loop		*loop;
+	ev_async		 async;		/* finished commits */
+	struct commit_spool	*cs;
+	pthread_t		 thread;
+	pthread_mutex_t		 lock;
+	pthread_cond_t		 cond;
+	struct pcommit_list	 staged;	/* under lock: loop to syncer */
+	struct pcommit_list	 done;		/* under lock: syncer to loop */
+	int			 stop;		/* under lock */
 };
 
-static void	commit_pipe_kick(struct queue *);
-static void	commit_pipe_sync_run(struct workers_job *);
-static void	commit_pipe_sync_done(struct workers_job *);
-static void	commit_pipe_synced(struct queue *, struct pcommit *, int);
-static void	commit_pipe_reply(struct queue *, struct pcommit *);
-static int	commit_pipe_clock(struct timespec *);
+static void	*commit_pipe_main(void *);
+static int	 commit_pipe_round(struct commit_pipe *, struct pcommit_list *,
+		    struct pcommit_list *, struct pcommit_list *);
+static void	 commit_pipe_async_cb(struct ev_loop *, ev_async *, int);
+static void	 commit_pipe_reply(struct queue *, struct pcommit *);
+static int	 commit_pipe_clock(struct timespec *);
 static long long commit_pipe_lap(int, const struct timespec *);
 
 /* Profiling on: the time now in *ts, and 1. */
@@ -78,11 +85,148 @@ commit_pipe_lap(int profile, const struct timespec *from)
 	return workers_usec(from, &now);
 }
 
-void
-queue_commit_pipe_init(struct queue *q)
+/* Start the syncer. Its done callbacks run on loop, with q as data. */
+struct commit_pipe *
+commit_pipe_new(struct ev_loop *loop, struct queue *q)
 {
-	TAILQ_INIT(&q->commit_ready);
-	q->commit_syncing = 0;
+	struct commit_pipe *p;
+	sigset_t all, old;
+	int e;
+
+	p = xcalloc(1, sizeof(*p));
+	p->loop = loop;
+	p->cs = &q->cs;
+	TAILQ_INIT(&p->staged);
+	TAILQ_INIT(&p->done);
+	if (pthread_mutex_init(&p->lock, NULL) != 0 ||
+	    pthread_cond_init(&p->cond, NULL) != 0)
+		fatalx("commit: cannot initialise locks");
+	ev_async_init(&p->async, commit_pipe_async_cb);
+	p->async.data = q;
+	ev_async_start(loop, &p->async);
+	/* signals are for the loop thread */
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	if ((e = pthread_create(&p->thread, NULL, commit_pipe_main, p)) != 0) {
+		errno = e;
+		fatal("commit: pthread_create");
+	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return p;
+}
+
+/*
+ * Stop: the round running finishes; commits not replied to are dropped
+ * (the process is going away, and their clients never saw a 250).
+ */
+void
+commit_pipe_free(struct commit_pipe *p)
+{
+	if (p == NULL)
+		return;
+	pthread_mutex_lock(&p->lock);
+	p->stop = 1;
+	pthread_cond_signal(&p->cond);
+	pthread_mutex_unlock(&p->lock);
+	pthread_join(p->thread, NULL);
+	ev_async_stop(p->loop, &p->async);
+	pthread_cond_destroy(&p->cond);
+	pthread_mutex_destroy(&p->lock);
+	free(p);
+}
+
+/* The syncer: rounds for as long as commits are staged or renamed. */
+static void *
+commit_pipe_main(void *arg)
+{
+	struct commit_pipe *p = arg;
+	struct pcommit_list staged, renamed, done;
+
+	TAILQ_INIT(&staged);
+	TAILQ_INIT(&renamed);
+	TAILQ_INIT(&done);
+	pthread_mutex_lock(&p->lock);
+	for (;;) {
+		while (!p->stop && TAILQ_EMPTY(&p->staged) &&
+		    TAILQ_EMPTY(&renamed))
+			pthread_cond_wait(&p->cond, &p->lock);
+		if (p->stop)
+			break;
+		TAILQ_CONCAT(&staged, &p->staged, entry);
+		pthread_mutex_unlock(&p->lock);
+
+		if (commit_pipe_round(p, &staged, &renamed, &done)) {
+			pthread_mutex_lock(&p->lock);
+			TAILQ_CONCAT(&p->done, &done, entry);
+			pthread_mutex_unlock(&p->lock);
+			ev_async_send(p->loop, &p->async);
+		}
+		pthread_mutex_lock(&p->lock);
+	}
+	pthread_mutex_unlock(&p->lock);
+	return NULL;
+}
+
+/*
+ * One round: a shared sync, after which every renamed commit is durable
+ * and every staged one is renamed. Returns whether any went to done.
+ */
+static int
+commit_pipe_round(struct commit_pipe *p, struct pcommit_list *staged,
+    struct pcommit_list *renamed, struct pcommit_list *done)
+{
+	struct pcommit *pc;
+	struct timespec t0;
+	int error;
+
+	error = groupsync_wait(&p->cs->gs) == -1 ? errno : 0;
+	while ((pc = TAILQ_FIRST(renamed)) != NULL) {
+		TAILQ_REMOVE(renamed, pc, entry);
+		if (error)
+			commit_abort(p->cs, pc->msgid, COMMIT_STEP_FSYNC_BUCKET,
+			    error, &pc->res);
+		else
+			pc->res.status = QUEUE_OK;
+		TAILQ_INSERT_TAIL(done, pc, entry);
+	}
+	while ((pc = TAILQ_FIRST(staged)) != NULL) {
+		TAILQ_REMOVE(staged, pc, entry);
+		if (error) {
+			commit_abort(p->cs, pc->msgid, COMMIT_STEP_FSYNC_DIR,
+			    error, &pc->res);
+			TAILQ_INSERT_TAIL(done, pc, entry);
+			continue;
+		}
+		if (pc->profile)
+			clock_gettime(CLOCK_MONOTONIC, &t0);
+		if (commit_publish(p->cs, pc->msgid, &pc->res) == -1)
+			TAILQ_INSERT_TAIL(done, pc, entry);
+		else
+			TAILQ_INSERT_TAIL(renamed, pc, entry);
+		pc->run_usec += commit_pipe_lap(pc->profile, &t0);
+	}
+	return !TAILQ_EMPTY(done);
+}
+
+/* Loop thread: reply for every commit the syncer is done with. */
+static void
+commit_pipe_async_cb(struct ev_loop *loop, ev_async *a, int revents)
+{
+	struct queue *q = a->data;
+	struct commit_pipe *p = q->pipe;
+	struct pcommit_list done;
+	struct pcommit *pc;
+
+	(void)loop;
+	(void)revents;
+	TAILQ_INIT(&done);
+	pthread_mutex_lock(&p->lock);
+	TAILQ_CONCAT(&done, &p->done, entry);
+	pthread_mutex_unlock(&p->lock);
+	while ((pc = TAILQ_FIRST(&done)) != NULL) {
+		TAILQ_REMOVE(&done, pc, entry);
+		commit_pipe_reply(q, pc);
+	}
 }
 
 /* CREATE: a fresh message file, its descriptor sent with the reply. */
@@ -131,10 +275,11 @@ queue_commit_create(struct queue *q, enum proc_id peer, uint32_t reqid,
 	    sizeof(res));
 }
 
-/* COMMIT: stage the envelopes now, then wait for the next sync round. */
+/* COMMIT: stage the envelopes now, then hand the commit to the syncer. */
 void
 queue_commit_start(struct queue *q, struct txn *t, uint32_t reqid)
 {
+	struct commit_pipe *p = q->pipe;
 	struct commit_envelope *cenv;
 	struct pcommit *pc;
 	size_t i;
@@ -165,86 +310,10 @@ queue_commit_start(struct queue *q, struct txn *t, uint32_t reqid)
 		commit_pipe_reply(q, pc);
 		return;
 	}
-	pc->waiting = COMMIT_STEP_FSYNC_DIR;
-	TAILQ_INSERT_TAIL(&q->commit_ready, pc, entry);
-	commit_pipe_kick(q);
-}
-
-/* Start a sync round for every commit ready, unless one is running. */
-static void
-commit_pipe_kick(struct queue *q)
-{
-	struct job_sync *j;
-
-	if (q->commit_syncing || TAILQ_EMPTY(&q->commit_ready))
-		return;
-	j = xcalloc(1, sizeof(*j));
-	j->job.run = commit_pipe_sync_run;
-	j->job.done = commit_pipe_sync_done;
-	j->job.op = "sync";
-	j->q = q;
-	j->gs = &q->cs.gs;
-	TAILQ_INIT(&j->batch);
-	TAILQ_CONCAT(&j->batch, &q->commit_ready, entry);
-	q->commit_syncing = 1;
-	workers_submit(q->pool, &j->job);
-}
-
-/* Worker: one shared sync; every commit of the batch wrote before it. */
-static void
-commit_pipe_sync_run(struct workers_job *job)
-{
-	struct job_sync *j = (struct job_sync *)job;
-
-	j->error = groupsync_wait(j->gs) == -1 ? errno : 0;
-}
-
-static void
-commit_pipe_sync_done(struct workers_job *job)
-{
-	struct job_sync *j = (struct job_sync *)job;
-	struct queue *q = j->q;
-	struct pcommit *pc;
-
-	q->commit_syncing = 0;
-	while ((pc = TAILQ_FIRST(&j->batch)) != NULL) {
-		TAILQ_REMOVE(&j->batch, pc, entry);
-		commit_pipe_synced(q, pc, j->error);
-	}
-	free(j);
-	commit_pipe_kick(q);
-}
-
-/*
- * A sync covered pc: after the first, rename it into queue/ and wait for
- * the next round; after the second, it is committed.
- */
-static void
-commit_pipe_synced(struct queue *q, struct pcommit *pc, int error)
-{
-	struct timespec t0;
-	int ret;
-
-	if (error != 0) {
-		commit_abort(&q->cs, pc->msgid, pc->waiting, error, &pc->res);
-		commit_pipe_reply(q, pc);
-		return;
-	}
-	if (pc->waiting == COMMIT_STEP_FSYNC_BUCKET) {
-		pc->res.status = QUEUE_OK;
-		commit_pipe_reply(q, pc);
-		return;
-	}
-	if (pc->profile)
-		clock_gettime(CLOCK_MONOTONIC, &t0);
-	ret = commit_publish(&q->cs, pc->msgid, &pc->res);
-	pc->run_usec += commit_pipe_lap(pc->profile, &t0);
-	if (ret == -1) {
-		commit_pipe_reply(q, pc);
-		return;
-	}
-	pc->waiting = COMMIT_STEP_FSYNC_BUCKET;
-	TAILQ_INSERT_TAIL(&q->commit_ready, pc, entry);
+	pthread_mutex_lock(&p->lock);
+	TAILQ_INSERT_TAIL(&p->staged, pc, entry);
+	pthread_cond_signal(&p->cond);
+	pthread_mutex_unlock(&p->lock);
 }
 
 /* The outcome: log line, index, reply to the peer, transaction over. */

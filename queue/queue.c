@@ -133,7 +133,7 @@ queue_start(struct role *r)
 	q->index = index_new();
 	commit_spool_init(&q->cs, q->spoolfd);
 	q->pool = workers_new(r->loop, QUEUE_WORKERS);
-	queue_commit_pipe_init(q);
+	q->pipe = commit_pipe_new(r->loop, q);
 	q->walking = 1;
 	queue_job_walk(q);
 	queue_space_start(q);
@@ -147,6 +147,8 @@ queue_shutdown(struct role *r)
 	if (q == NULL)
 		return;
 	/* Running commits finish; nothing unacknowledged is lost by it. */
+	commit_pipe_free(q->pipe);
+	q->pipe = NULL;
 	workers_free(q->pool);
 	q->pool = NULL;
 }

@@ -26,6 +26,7 @@
 /* Open transactions by msgid (random): a fixed table of short chains. */
 #define QUEUE_TXN_BUCKETS	1024
 
+struct commit_pipe;
 struct role;
 struct workers;
 
@@ -56,10 +57,6 @@ struct txn {
 };
 LIST_HEAD(txn_list, txn);
 
-/* Commits waiting for a sync round (commit_pipe.c). */
-struct pcommit;
-TAILQ_HEAD(pcommit_list, pcommit);
-
 /* A CREATE that arrived while the start-up walk was running. */
 struct deferred {
 	TAILQ_ENTRY(deferred)	 entry;
@@ -76,8 +73,7 @@ struct queue {
 	struct index		*index;
 	struct txn_list		 txns[QUEUE_TXN_BUCKETS];
 	TAILQ_HEAD(, deferred)	 deferred;
-	struct pcommit_list	 commit_ready;	/* for the next sync round */
-	int			 commit_syncing; /* a round is running */
+	struct commit_pipe	*pipe;		/* commit_pipe.c: the syncer */
 	ev_timer		 space_timer;	/* space.c */
 	struct sched		*sched;		/* dispatch.c, after the walk */
 	struct sched_conf	 schedconf;
@@ -103,7 +99,8 @@ struct qctl;
 struct lmtp_sync;
 
 /* commit_pipe.c */
-void		 queue_commit_pipe_init(struct queue *);
+struct commit_pipe *commit_pipe_new(struct ev_loop *, struct queue *);
+void		 commit_pipe_free(struct commit_pipe *);
 void		 queue_commit_create(struct queue *, enum proc_id, uint32_t,
 		    uint64_t);
 void		 queue_commit_start(struct queue *, struct txn *, uint32_t);

@@ -197,8 +197,7 @@ my $traffic = sub {
 	$log = substr($d2->log, $mark);
 	like($log, qr/^smtpd\[\d+\] queue: profile queue op=commit usec=\d+ wait=\d+$/m,
 	    "profile queue: the commit");
-	like($log, qr/ queue: profile queue op=create usec=\d+ wait=0$/m, "the create");
-	like($log, qr/ queue: profile queue op=sync usec=\d+ wait=\d+$/m, "and the sync job");
+	like($log, qr/ queue: profile queue op=create usec=\d+ wait=0$/m, "and the create");
 	unlike($log, qr/profile imsg/, "no imsg profile");
 	($rc, $out) = ctl("unprofile", "queue");
 	is("$rc|$out", "0|command succeeded\n", "unprofile queue");
