@@ -87,8 +87,12 @@ static void
 ctl_stat_touch(struct ctl_stat_ent *e)
 {
 	e->dirty = 1;
-	if (!ev_is_active(&cs.timer))
-		ev_timer_start(cs.loop, &cs.timer);
+	if (ev_is_active(&cs.timer))
+		return;
+	/* A stopped one-shot timer keeps what was left of its delay
+	 * (nothing, once it fired): set the delay again every time. */
+	ev_timer_set(&cs.timer, CTL_STAT_FLUSH, 0.0);
+	ev_timer_start(cs.loop, &cs.timer);
 }
 
 void
