@@ -341,4 +341,36 @@ struct lmtp_job {
 void	lmtp_deliver(struct lmtp_job *, struct msgsrc *);
 int	lmtp_exit(const struct lmtp_rcpt *, size_t, size_t *);
 
+/* ------------------------------------------------------------ options.c */
+
+/*
+ * The command line (doc/deliver.8), of a one-shot run or of one agent
+ * request: the strings checked once the user is known, and a refusal,
+ * what stops a run before any delivery.
+ */
+#define DLV_WHY_SIZE	512
+
+struct dlv_args {
+	const char	*user;		/* -d */
+	const char	*sender;	/* -f, "" by default */
+	const char	*rcpt;		/* -r */
+	const char	*orig;		/* -o */
+	const char	*ids;		/* -u uid:gid:home */
+	const char	*lrcpt[LMTP_RCPT_MAX];	/* -R */
+	size_t		 nlrcpt;
+	int		 agent;		/* -A */
+};
+
+struct dlv_refusal {
+	int		 code;		/* exit status, sysexits */
+	int		 usage;		/* one-shot: print the usage text */
+	char		 why[DLV_WHY_SIZE];
+};
+
+int	options_parse(int, char **, struct dlv_request *, struct dlv_args *,
+	    struct dlv_refusal *);
+int	options_addr(const char *, int, struct mailaddr *, char *, size_t);
+int	options_refuse(struct dlv_refusal *, int, const char *, ...)
+	    __attribute__((format(printf, 3, 4)));
+
 #endif

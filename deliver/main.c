@@ -7,7 +7,10 @@
  * exit status (sysexits) and, on failure, one "X.Y.Z text" line on
  * stderr (LMTP: also one line per recipient on stdout).
  * Started by the daemon's parent, by another MTA (Postfix
- * mailbox_command) or by hand.
+ * mailbox_command) or by hand. With -A it is an agent instead: started
+ * once per user by the daemon, it serves one delivery per request on
+ * descriptor 3 (agent.c), each run by the same code as a one-shot run.
+ * options.c parses the command line, of a run and of each request.
  *
  * Privileges: as root it needs -d USER and becomes USER (mdauser.c)
  * before it reads the message or touches a user file; only the spool
@@ -35,8 +38,8 @@
 #include <sysexits.h>
 #include <unistd.h>
 
+#include "deliver/agent.h"
 #include "deliver/deliver.h"
-#include "lib/ids.h"
 #include "lib/log.h"
 
 #define MAIN_PATH_MAX	4096
@@ -45,25 +48,35 @@
 static const char *const main_modes[] = { "maildir", "mbox", "spool", "pipe",
     "lmtp" };
 
-/* Command-line strings checked once the user is known. */
-struct main_args {
-	const char	*user;
-	const char	*sender;
-	const char	*rcpt;
-	const char	*orig;
-	const char	*ids;		/* -u uid:gid:home */
-	const char	*lrcpt[LMTP_RCPT_MAX];	/* -R */
-	size_t		 nlrcpt;
+/* The user of an agent, fixed at its start: each request must name it. */
+struct main_agent {
+	const struct dlv_args	*args;
+	const struct dlv_user	*user;
+	pid_t			 parent;
 };
 
 static void	usage(void) __attribute__((noreturn));
 static int	main_tie_to_parent(pid_t);
 static void	main_die(int, const char *, ...)
 		    __attribute__((noreturn, format(printf, 2, 3)));
+static void	main_refused(const struct dlv_refusal *)
+		    __attribute__((noreturn));
 static int	main_stdfds(void);
-static void	main_options(int, char **, struct dlv_request *,
-		    struct main_args *);
-static int	main_addr(const char *, int, struct mailaddr *, char *, size_t);
+static int	main_user(struct dlv_request *, const struct dlv_args *, int,
+		    struct outcome *);
+static int	main_rcpt(struct dlv_request *, const struct dlv_args *,
+		    struct dlv_refusal *);
+static int	main_deliver(struct dlv_request *, const struct dlv_args *,
+		    int, pid_t, int, struct dlv_refusal *);
+static int	main_run(const struct dlv_request *, int, pid_t, int,
+		    struct lmtp_rcpt *, size_t, struct dlv_refusal *);
+static int	main_local(const struct dlv_request *, const struct buf *);
+static int	main_spool(const struct dlv_request *, int, const struct buf *,
+		    struct dlv_refusal *);
+static int	main_agent(struct dlv_request *, const struct dlv_args *, int,
+		    pid_t);
+static int	main_request(int, char **, struct dlv_refusal *, void *);
+static int	main_same(const char *, const char *);
 static int	main_report(const struct dlv_request *, const struct outcome *);
 static int	main_maildir(const struct dlv_request *, const struct buf *,
 		    struct outcome *);
@@ -75,15 +88,15 @@ static int	main_pipe(const struct dlv_request *, const struct buf *,
 		    struct outcome *);
 static int	main_rcpt_name(const char *, char *, size_t);
 static struct lmtp_rcpt *main_lmtp_rcpts(const struct dlv_request *,
-		    const struct main_args *, size_t *);
+		    const struct dlv_args *, size_t *, struct dlv_refusal *);
 static int	main_lmtp(const struct dlv_request *, struct lmtp_rcpt *,
 		    size_t);
 
 /*
- * Started by the daemon (-e): die with it. A deliver left running after a
- * crash could race the next start's redelivery of the same envelope. The
- * setting does not survive the switch to the user, so it is made here,
- * after it; -1 if the daemon died before.
+ * Started by the daemon (-e, -A): die with it. A deliver left running
+ * after a crash could race the next start's redelivery of the same
+ * envelope. The setting does not survive the switch to the user, so it is
+ * made here, after it; -1 if the daemon died before.
  */
 static int
 main_tie_to_parent(pid_t parent)
@@ -101,7 +114,8 @@ usage(void)
 	    "               [-r address] [-t seconds] [-u uid:gid:home]\n"
 	    "               [-m maildir | -M mbox | -s | -p command]\n"
 	    "       deliver -L dest [-R recipient]... [-d user] [-f sender] "
-	    "[-t seconds]\n");
+	    "[-t seconds]\n"
+	    "       deliver -A -d user [-u uid:gid:home]\n");
 	exit(EX_USAGE);
 }
 
@@ -121,6 +135,15 @@ main_die(int code, const char *fmt, ...)
 	exit(code);
 }
 
+/* Ends a one-shot run refused before any delivery. */
+static void
+main_refused(const struct dlv_refusal *ref)
+{
+	if (ref->usage)
+		usage();
+	main_die(ref->code, "%s", ref->why);
+}
+
 /* Descriptors 0-2 must exist; returns 0 if stdin was closed (no input). */
 static int
 main_stdfds(void)
@@ -136,32 +159,6 @@ main_stdfds(void)
 			exit(EX_OSERR);
 	}
 	return stdin_ok;
-}
-
-/*
- * An address argument through the one address parser: a bare mailbox or
- * a <path>; "" and "<>" are the null sender when allow_null. The
- * canonical form goes to out. -1 if it is not an address.
- */
-static int
-main_addr(const char *s, int allow_null, struct mailaddr *a, char *out,
-    size_t size)
-{
-	enum addr_result r;
-	size_t len = strlen(s), used;
-	int opts = ADDR_OPT_UTF8 | ADDR_OPT_POSTMASTER;
-
-	if (allow_null)
-		opts |= ADDR_OPT_NULL;
-	if (len > 0 && s[0] == '<') {
-		r = addr_parse_path(s, len, opts, a, &used);
-		if (r == ADDR_OK && used != len)
-			r = ADDR_ESYNTAX;
-	} else
-		r = addr_parse_mailbox(s, len, opts, a);
-	if (r != ADDR_OK || addr_format(a, out, size) == -1)
-		return -1;
-	return 0;
 }
 
 /* Logs the outcome, prints a failure on stderr; returns the exit code. */
@@ -311,17 +308,17 @@ main_rcpt_name(const char *s, char *out, size_t size)
 	char tmp[ADDR_MAILBOX_SIZE + 16];
 
 	if (s[0] == '<' || strchr(s, '@') != NULL)
-		return main_addr(s, 0, &a, out, size);
+		return options_addr(s, 0, &a, out, size);
 	if (snprintf(tmp, sizeof(tmp), "%s@localhost", s) >= (int)sizeof(tmp) ||
-	    main_addr(tmp, 0, &a, out, size) == -1)
+	    options_addr(tmp, 0, &a, out, size) == -1)
 		return -1;
 	return strlcpy(out, a.local, size) >= size ? -1 : 0;
 }
 
-/* The recipients of -L: every -R, else the user name. */
+/* The recipients of -L: every -R, else the user name; NULL if refused. */
 static struct lmtp_rcpt *
-main_lmtp_rcpts(const struct dlv_request *r, const struct main_args *args,
-    size_t *n)
+main_lmtp_rcpts(const struct dlv_request *r, const struct dlv_args *args,
+    size_t *n, struct dlv_refusal *ref)
 {
 	struct lmtp_rcpt *rc;
 	const char *name;
@@ -329,15 +326,19 @@ main_lmtp_rcpts(const struct dlv_request *r, const struct main_args *args,
 	size_t i;
 
 	*n = args->nlrcpt > 0 ? args->nlrcpt : 1;
-	if ((rc = calloc(*n, sizeof(*rc))) == NULL)
-		main_die(EX_OSERR, "out of memory");
+	if ((rc = calloc(*n, sizeof(*rc))) == NULL) {
+		options_refuse(ref, EX_OSERR, "out of memory");
+		return NULL;
+	}
 	for (i = 0; i < *n; i++) {
 		name = args->nlrcpt > 0 ? args->lrcpt[i] : r->user.name;
 		if (main_rcpt_name(name, rc[i].name, sizeof(rc[i].name)) ==
 		    -1) {
 			outcome_quote(q, sizeof(q), name, strlen(name));
-			main_die(EX_USAGE, "invalid LMTP recipient \"%s\"%s", q,
-			    args->nlrcpt > 0 ? "" : " (give -R)");
+			options_refuse(ref, EX_USAGE, "invalid LMTP recipient "
+			    "\"%s\"%s", q, args->nlrcpt > 0 ? "" : " (give -R)");
+			free(rc);
+			return NULL;
 		}
 	}
 	return rc;
@@ -392,112 +393,241 @@ main_lmtp(const struct dlv_request *r, struct lmtp_rcpt *rc, size_t n)
 	return code;
 }
 
-/* Parses the command line into r and args; usage errors exit 64. */
-static void
-main_options(int argc, char **argv, struct dlv_request *r,
-    struct main_args *args)
+/*
+ * Who the delivery is for (-d, -u, else the caller) and whether this
+ * process may deliver for them; -1 with o set when the user is unknown
+ * or has uid 0. A caller who may not is refused here, before any input.
+ */
+static int
+main_user(struct dlv_request *r, const struct dlv_args *args, int root,
+    struct outcome *o)
 {
-	const char *errstr;
-	size_t i;
-	int ch, modes = 0;
-
-	args->sender = "";
-	r->mode = DLV_MAILDIR;
-	r->timeout = PIPE_TIMEOUT;
-	while ((ch = getopt(argc, argv, "a:cd:e:f:L:m:M:no:p:r:R:st:u:")) != -1) {
-		switch (ch) {
-		case 'a':
-			if (strlcpy(r->tag, optarg, sizeof(r->tag)) >=
-			    sizeof(r->tag))
-				main_die(EX_USAGE, "tag too long");
-			for (i = 0; r->tag[i] != '\0'; i++)
-				if ((unsigned char)r->tag[i] < 0x20 ||
-				    r->tag[i] == 0x7f)
-					main_die(EX_USAGE, "control character "
-					    "in tag");
-			break;
-		case 'c':
-			r->check = 1;
-			break;
-		case 'd':
-			args->user = optarg;
-			break;
-		case 'e':
-			if (ids_evpid_parse(optarg, &r->evpid) == -1 ||
-			    !ids_evpid_valid(r->evpid))
-				main_die(EX_USAGE, "bad envelope id %s", optarg);
-			break;
-		case 'f':
-			args->sender = optarg;
-			break;
-		case 'L':
-			r->mode = DLV_LMTP;
-			r->path = optarg;
-			modes++;
-			break;
-		case 'm':
-		case 'M':
-		case 'p':
-		case 's':
-			r->mode = ch == 'm' ? DLV_MAILDIR :
-			    ch == 'M' ? DLV_MBOX :
-			    ch == 'p' ? DLV_PIPE : DLV_SPOOL;
-			r->path = ch == 's' ? NULL : optarg;
-			modes++;
-			break;
-		case 'n':
-			r->notrace = 1;
-			break;
-		case 'o':
-			args->orig = optarg;
-			break;
-		case 'r':
-			args->rcpt = optarg;
-			break;
-		case 'R':
-			if (args->nlrcpt == LMTP_RCPT_MAX)
-				main_die(EX_USAGE, "more than %d recipients",
-				    LMTP_RCPT_MAX);
-			args->lrcpt[args->nlrcpt++] = optarg;
-			break;
-		case 't':
-			r->timeout = (int)strtonum(optarg, 1, 86400, &errstr);
-			if (errstr != NULL)
-				main_die(EX_USAGE, "time limit %s: %s", optarg,
-				    errstr);
-			r->timeout_set = 1;
-			break;
-		case 'u':
-			args->ids = optarg;
-			break;
-		default:
-			usage();
-		}
+	if (root && args->user == NULL)
+		main_die(EX_NOPERM, "refusing to run as root without -d user");
+	if (args->ids != NULL && args->user == NULL)
+		main_die(EX_USAGE, "-u needs -d user");
+	if ((args->ids ? mdauser_userbase(args->ids, args->user, &r->user, o) :
+	    args->user ? mdauser_lookup(args->user, &r->user, o) :
+	    mdauser_self(&r->user, o)) == -1)
+		return -1;
+	if (r->user.uid == 0) {
+		outcome_set(o, OUTCOME_PERM, "5.7.0", "refusing to deliver "
+		    "as root (user %s has uid 0)", r->user.name);
+		return -1;
 	}
-	if (optind != argc || modes > 1)
-		usage();
-	if ((r->mode == DLV_MAILDIR || r->mode == DLV_MBOX) &&
-	    r->path != NULL && r->path[0] != '/')
-		main_die(EX_USAGE, "%s: not an absolute path", r->path);
-	if (r->mode == DLV_PIPE && r->path[0] == '\0')
-		main_die(EX_USAGE, "empty command");
-	if (args->nlrcpt > 0 && r->mode != DLV_LMTP)
-		main_die(EX_USAGE, "-R needs -L");
+	if (!root && r->user.uid != getuid())
+		main_die(EX_NOPERM, "cannot deliver for %s as uid %lu: run as "
+		    "root or as %s", r->user.name, (unsigned long)getuid(),
+		    r->user.name);
+	return 0;
+}
+
+/* -r (by default user@hostname) and -o through the address parser. */
+static int
+main_rcpt(struct dlv_request *r, const struct dlv_args *args,
+    struct dlv_refusal *ref)
+{
+	char host[HOST_NAME_MAX + 1], addr[ADDR_MAILBOX_SIZE * 2];
+	struct mailaddr a;
+	const char *rcpt;
+
+	if ((rcpt = args->rcpt) == NULL) {
+		if (gethostname(host, sizeof(host)) == -1)
+			strlcpy(host, "localhost", sizeof(host));
+		host[sizeof(host) - 1] = '\0';
+		snprintf(addr, sizeof(addr), "%s@%s", r->user.name, host);
+		rcpt = addr;
+	}
+	if (options_addr(rcpt, 0, &r->final_addr, r->final,
+	    sizeof(r->final)) == -1)
+		return options_refuse(ref, EX_USAGE, "invalid recipient "
+		    "address %s%s", rcpt, rcpt == addr ? " (give -r)" : "");
+	if (args->orig == NULL)
+		strlcpy(r->orig, r->final, sizeof(r->orig));
+	else if (options_addr(args->orig, 0, &a, r->orig,
+	    sizeof(r->orig)) == -1)
+		return options_refuse(ref, EX_USAGE, "invalid original "
+		    "recipient address");
+	return 0;
+}
+
+/*
+ * One delivery for a known user, the part a one-shot run and every agent
+ * request share: the recipient addresses, then main_run(). Returns the
+ * exit status, or -1 with ref set when the command line is refused.
+ */
+static int
+main_deliver(struct dlv_request *r, const struct dlv_args *args, int root,
+    pid_t parent, int stdin_ok, struct dlv_refusal *ref)
+{
+	struct lmtp_rcpt *lrc = NULL;
+	size_t nlrc = 0;
+	int code;
+
+	if (main_rcpt(r, args, ref) == -1)
+		return -1;
+	if (r->mode == DLV_LMTP &&
+	    (lrc = main_lmtp_rcpts(r, args, &nlrc, ref)) == NULL)
+		return -1;
+	code = main_run(r, root, parent, stdin_ok, lrc, nlrc, ref);
+	free(lrc);
+	return code;
+}
+
+/*
+ * The checked request to its report: the trace fields, the switch to the
+ * user when root (after the spool file is locked for -s), the delivery.
+ */
+static int
+main_run(const struct dlv_request *r, int root, pid_t parent, int stdin_ok,
+    struct lmtp_rcpt *lrc, size_t nlrc, struct dlv_refusal *ref)
+{
+	struct outcome o;
+	struct buf hdrs;
+	int code;
+
+	if (!stdin_ok) {
+		outcome_set(&o, OUTCOME_TEMP, "4.3.0", "no message on "
+		    "standard input");
+		return main_report(r, &o);
+	}
+	if ((r->mode == DLV_PIPE || (r->mode == DLV_MAILDIR && !r->path)) &&
+	    r->user.home[0] != '/') {
+		outcome_set(&o, OUTCOME_TEMP, "4.3.0", "home directory of %s "
+		    "is not absolute", r->user.name);
+		return main_report(r, &o);
+	}
+
+	buf_init(&hdrs);
+	if (!r->notrace)
+		headers_trace(&hdrs, r->sender, r->orig, r->final);
+	if (r->mode == DLV_SPOOL)
+		code = main_spool(r, root, r->notrace ? NULL : &hdrs, ref);
+	else if (root && mdauser_drop(&r->user, &o) == -1)
+		code = main_report(r, &o);
+	else if (r->evpid != 0 && main_tie_to_parent(parent) == -1)
+		code = options_refuse(ref, EX_TEMPFAIL, "the daemon is gone");
+	else if (r->mode == DLV_LMTP)
+		/* No trace fields: the next hop adds them (§1.2). */
+		code = main_lmtp(r, lrc, nlrc);
+	else
+		code = main_local(r, r->notrace ? NULL : &hdrs);
+	buf_free(&hdrs);
+	return code;
+}
+
+/* As the user: a Maildir, an mbox file or a command, then the report. */
+static int
+main_local(const struct dlv_request *r, const struct buf *hdrs)
+{
+	struct outcome o;
+
+	if (r->mode == DLV_MBOX)
+		main_mbox(r, r->path, 0, hdrs, &o);
+	else if (r->mode == DLV_PIPE)
+		main_pipe(r, hdrs, &o);
+	else
+		main_maildir(r, hdrs, &o);
+	return main_report(r, &o);
+}
+
+/* -s: the user's system mailbox, opened and locked as root if root. */
+static int
+main_spool(const struct dlv_request *r, int root, const struct buf *hdrs,
+    struct dlv_refusal *ref)
+{
+	char spool[MAIN_PATH_MAX];
+	struct outcome o;
+
+	if (r->user.name[0] == '.' || strchr(r->user.name, '/') != NULL) {
+		outcome_set(&o, OUTCOME_TEMP, "4.3.0", "user name unfit for "
+		    "a spool file name");
+		return main_report(r, &o);
+	}
+	if (snprintf(spool, sizeof(spool), "%s/%s", MAILSPOOL,
+	    r->user.name) >= (int)sizeof(spool))
+		return options_refuse(ref, EX_USAGE, "spool path too long");
+	if (root)
+		return main_spool_root(r, spool, hdrs);
+	main_mbox(r, spool, 1, hdrs, &o);
+	return main_report(r, &o);
+}
+
+/* Two optional strings: both absent or equal. */
+static int
+main_same(const char *a, const char *b)
+{
+	if (a == NULL || b == NULL)
+		return a == b;
+	return strcmp(a, b) == 0;
+}
+
+/*
+ * One agent request (agent.c): the options of a one-shot run, for the
+ * agent's own user (-d and -u as at its start) and a delivery that needs
+ * neither root nor a child process: -m or -M. The agent has become the
+ * user already and stdin is the request's message.
+ */
+static int
+main_request(int argc, char **argv, struct dlv_refusal *ref, void *arg)
+{
+	const struct main_agent *ma = arg;
+	struct dlv_request r;
+	struct dlv_args args;
+
+	memset(&r, 0, sizeof(r));
+	memset(&args, 0, sizeof(args));
+	if (options_parse(argc, argv, &r, &args, ref) == -1)
+		return -1;
+	if (args.agent)
+		return options_refuse(ref, EX_PROTOCOL, "-A in a request");
+	if (r.mode != DLV_MAILDIR && r.mode != DLV_MBOX)
+		return options_refuse(ref, EX_PROTOCOL, "only -m and -M "
+		    "deliveries are served");
+	if (!main_same(args.user, ma->args->user) ||
+	    !main_same(args.ids, ma->args->ids))
+		return options_refuse(ref, EX_PROTOCOL, "a request for another "
+		    "user");
+	r.user = *ma->user;
+	return main_deliver(&r, &args, 0, ma->parent, 1, ref);
+}
+
+/*
+ * -A: becomes the user once, then one delivery per request on AGENT_FD
+ * until the daemon closes it. Returns the exit status.
+ */
+static int
+main_agent(struct dlv_request *r, const struct dlv_args *args, int root,
+    pid_t parent)
+{
+	struct main_agent ma;
+	struct dlv_refusal ref;
+	struct outcome o;
+	struct agent a;
+	int code;
+
+	if (root && mdauser_drop(&r->user, &o) == -1)
+		return main_report(r, &o);
+	/* It outlives each envelope: tied whether or not one has an id. */
+	if (main_tie_to_parent(parent) == -1)
+		main_die(EX_TEMPFAIL, "the daemon is gone");
+	if (agent_init(&a, AGENT_FD, &ref) == -1)
+		main_refused(&ref);
+	ma.args = args;
+	ma.user = &r->user;
+	ma.parent = parent;
+	code = agent_serve(&a, main_request, &ma);
+	agent_close(&a);
+	return code;
 }
 
 int
 main(int argc, char *argv[])
 {
 	struct dlv_request r;
+	struct dlv_args args;
+	struct dlv_refusal ref;
 	struct outcome o;
-	struct mailaddr a;
-	struct buf hdrs;
-	char host[HOST_NAME_MAX + 1], addr[ADDR_MAILBOX_SIZE * 2];
-	char spool[MAIN_PATH_MAX];
-	struct main_args args;
-	struct lmtp_rcpt *lrc = NULL;
-	size_t nlrc = 0;
-	const char *rcpt;
 	int root, stdin_ok, code;
 	pid_t parent;
 
@@ -513,103 +643,15 @@ main(int argc, char *argv[])
 
 	memset(&r, 0, sizeof(r));
 	memset(&args, 0, sizeof(args));
-	main_options(argc, argv, &r, &args);
-	if (main_addr(args.sender, 1, &a, r.sender, sizeof(r.sender)) == -1)
-		main_die(EX_USAGE, "invalid sender address");
-
+	if (options_parse(argc, argv, &r, &args, &ref) == -1)
+		main_refused(&ref);
 	root = geteuid() == 0;
-	if (root && args.user == NULL)
-		main_die(EX_NOPERM, "refusing to run as root without -d user");
-	if (args.ids != NULL && args.user == NULL)
-		main_die(EX_USAGE, "-u needs -d user");
-	if ((args.ids ? mdauser_userbase(args.ids, args.user, &r.user, &o) :
-	    args.user ? mdauser_lookup(args.user, &r.user, &o) :
-	    mdauser_self(&r.user, &o)) == -1)
+	if (main_user(&r, &args, root, &o) == -1)
 		return main_report(&r, &o);
-	if (r.user.uid == 0) {
-		outcome_set(&o, OUTCOME_PERM, "5.7.0", "refusing to deliver "
-		    "as root (user %s has uid 0)", r.user.name);
-		return main_report(&r, &o);
-	}
-	if (!root && r.user.uid != getuid())
-		main_die(EX_NOPERM, "cannot deliver for %s as uid %lu: run as "
-		    "root or as %s", r.user.name, (unsigned long)getuid(),
-		    r.user.name);
-
-	if ((rcpt = args.rcpt) == NULL) {
-		if (gethostname(host, sizeof(host)) == -1)
-			strlcpy(host, "localhost", sizeof(host));
-		host[sizeof(host) - 1] = '\0';
-		snprintf(addr, sizeof(addr), "%s@%s", r.user.name, host);
-		rcpt = addr;
-	}
-	if (main_addr(rcpt, 0, &r.final_addr, r.final, sizeof(r.final)) == -1)
-		main_die(EX_USAGE, "invalid recipient address %s%s", rcpt,
-		    rcpt == addr ? " (give -r)" : "");
-	if (args.orig == NULL)
-		strlcpy(r.orig, r.final, sizeof(r.orig));
-	else if (main_addr(args.orig, 0, &a, r.orig, sizeof(r.orig)) == -1)
-		main_die(EX_USAGE, "invalid original recipient address");
-	if (r.mode == DLV_LMTP)
-		lrc = main_lmtp_rcpts(&r, &args, &nlrc);
-	if (!stdin_ok) {
-		outcome_set(&o, OUTCOME_TEMP, "4.3.0", "no message on "
-		    "standard input");
-		return main_report(&r, &o);
-	}
-	if ((r.mode == DLV_PIPE || (r.mode == DLV_MAILDIR && !r.path)) &&
-	    r.user.home[0] != '/') {
-		outcome_set(&o, OUTCOME_TEMP, "4.3.0", "home directory of %s "
-		    "is not absolute", r.user.name);
-		return main_report(&r, &o);
-	}
-
-	buf_init(&hdrs);
-	if (!r.notrace)
-		headers_trace(&hdrs, r.sender, r.orig, r.final);
-
-	if (r.mode == DLV_SPOOL) {
-		if (r.user.name[0] == '.' || strchr(r.user.name, '/') != NULL) {
-			outcome_set(&o, OUTCOME_TEMP, "4.3.0", "user name "
-			    "unfit for a spool file name");
-			return main_report(&r, &o);
-		}
-		if (snprintf(spool, sizeof(spool), "%s/%s", MAILSPOOL,
-		    r.user.name) >= (int)sizeof(spool))
-			main_die(EX_USAGE, "spool path too long");
-		if (root)
-			code = main_spool_root(&r, spool,
-			    r.notrace ? NULL : &hdrs);
-		else {
-			main_mbox(&r, spool, 1, r.notrace ? NULL : &hdrs, &o);
-			code = main_report(&r, &o);
-		}
-		buf_free(&hdrs);
-		return code;
-	}
-	if (root && mdauser_drop(&r.user, &o) == -1)
-		return main_report(&r, &o);
-	if (r.evpid != 0 && main_tie_to_parent(parent) == -1)
-		main_die(EX_TEMPFAIL, "the daemon is gone");
-	switch (r.mode) {
-	case DLV_MAILDIR:
-		main_maildir(&r, r.notrace ? NULL : &hdrs, &o);
-		break;
-	case DLV_MBOX:
-		main_mbox(&r, r.path, 0, r.notrace ? NULL : &hdrs, &o);
-		break;
-	case DLV_PIPE:
-		main_pipe(&r, r.notrace ? NULL : &hdrs, &o);
-		break;
-	case DLV_LMTP:
-		/* No trace fields: the next hop adds them (§1.2). */
-		code = main_lmtp(&r, lrc, nlrc);
-		free(lrc);
-		buf_free(&hdrs);
-		return code;
-	case DLV_SPOOL:
-		break;
-	}
-	buf_free(&hdrs);
-	return main_report(&r, &o);
+	if (args.agent)
+		return main_agent(&r, &args, root, parent);
+	if ((code = main_deliver(&r, &args, root, parent, stdin_ok,
+	    &ref)) == -1)
+		main_refused(&ref);
+	return code;
 }

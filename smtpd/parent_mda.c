@@ -6,7 +6,11 @@
  * user itself and never runs as uid 0 - and reports the outcome from its
  * exit status and first line of stderr (IMSG_MDA_RESULT). At most
  * MDA_PER_USER deliveries per user run at once; the rest wait in order.
- * A delivery that runs longer than MDA_TIMEOUT is killed: temporary.
+ * Maildir and mbox-file deliveries go to a deliver agent of the user
+ * instead (parent_agent.c: no fork and exec each); pipes, the system
+ * spool and LMTP run one deliver each. The outcome is mapped the same
+ * way from either. A delivery that runs longer than MDA_TIMEOUT is
+ * killed (deliver, or the agent with it): temporary.
  * The user comes from getpwnam(3), or for a user of the action's
  * `userbase` (aliases/userinfo_msg.h) from the lookup role, which owns
  * the tables: IMSG_LKA_USERINFO, and the delivery waits for the answer
@@ -37,8 +41,9 @@
 #include "queue/envelope.h"
 #include "queue/mda_msg.h"
 #include "smtpd/ctl_stat.h"
-#include "smtpd/format.h"
+#include "smtpd/parent_agent.h"
 #include "smtpd/parent_mda.h"
+#include "smtpd/parent_mda_argv.h"
 #include "smtpd/proc.h"
 
 #define MDA_PER_USER	8
@@ -46,7 +51,6 @@
 #define MDA_USERINFO_TIMEOUT 60.0	/* the lookup role's answer */
 #define MDA_IDS_MAX	(USERINFO_HOME_MAX + 32)	/* "UID:GID:HOME" */
 #define MDA_STDERR_MAX	1024
-#define MDA_ARGV_MAX	24
 
 struct mda {
 	TAILQ_ENTRY(mda)	 entry;
@@ -61,8 +65,9 @@ struct mda {
 	ev_io			 io;
 	ev_timer		 timer;
 	int			 timedout;
+	struct agent		*agent;		/* the agent serving it */
+	int			 viaagent;	/* sent to an agent */
 	int			 check;		/* MDA_CHECK from the queue */
-	char			 evpid[17];
 	uint32_t		 uireq;		/* userbase question asked */
 	char			 ids[MDA_IDS_MAX];	/* deliver -u */
 };
@@ -74,6 +79,7 @@ struct mda_ctx {
 	char			 deliver[PATH_MAX];
 	struct ipc_peer		*queue;
 	struct ipc_peer		*lookup;	/* userbase questions */
+	struct agent_ctx	*agents;	/* parent_agent.c */
 	uint32_t		 nextid;
 	struct mda_list		 running, waiting;
 };
@@ -82,15 +88,17 @@ static void	mda_start(struct mda *);
 static void	mda_userinfo_ask(struct mda *, const struct action *);
 static void	mda_spawn(struct mda *, const struct action *,
 		    const struct passwd *, const char *);
+static void	mda_agent(struct mda *, char **, const char *,
+		    const char *);
+static void	mda_agent_done(void *, int, const char *);
+static void	mda_arm(struct mda *, double);
 static int	mda_user_running(struct mda_ctx *, const char *);
 static void	mda_report(struct mda *, enum mda_outcome, const char *);
 static void	mda_finish(struct mda *);
 static void	mda_child_cb(struct ev_loop *, ev_child *, int);
 static void	mda_io_cb(struct ev_loop *, ev_io *, int);
 static void	mda_timer_cb(struct ev_loop *, ev_timer *, int);
-static int	mda_argv(struct mda *, const struct action *,
-		    const struct passwd *, char *, size_t, char **,
-		    const char **);
+static void	mda_report_exit(struct mda *, int, const char *);
 static void	mda_parse_status(const char *, struct mda_result *);
 static void	mda_stat_users(struct mda_ctx *);
 
@@ -110,6 +118,7 @@ parent_mda_new(struct ev_loop *loop, const struct config *conf,
 	slash = strrchr(self, '/');
 	snprintf(c->deliver, sizeof(c->deliver), "%.*s/deliver",
 	    slash ? (int)(slash - self) : 1, slash ? self : ".");
+	c->agents = parent_agent_new(loop, c->deliver);
 	return c;
 }
 
@@ -195,95 +204,6 @@ mda_user_running(struct mda_ctx *c, const char *user)
 	return n;
 }
 
-/*
- * deliver's command line for this envelope: -d user -f sender -r dest
- * -o rcpt [-a tag] and the method. -1 with *why (temporary) or -2
- * (permanent, e.g. a path that would escape).
- */
-static int
-mda_argv(struct mda *d, const struct action *a, const struct passwd *pw,
-    char *buf, size_t buflen, char **argv, const char **why)
-{
-	struct format_vars v;
-	const struct envelope *e = &d->env;
-	enum format_result r;
-	int n = 0;
-
-	memset(&v, 0, sizeof(v));
-	v.sender = e->sender;
-	v.rcpt = e->rcpt;
-	v.dest = e->dest;
-	v.username = pw->pw_name;
-	v.directory = pw->pw_dir;
-	v.subaddr_delim = d->ctx->conf->subaddr_delim;
-	argv[n++] = "deliver";
-	argv[n++] = "-d";
-	argv[n++] = pw->pw_name;
-	argv[n++] = "-f";
-	argv[n++] = (char *)e->sender;
-	argv[n++] = "-r";
-	argv[n++] = (char *)e->dest;
-	argv[n++] = "-o";
-	argv[n++] = (char *)e->rcpt;
-	/* The envelope id names the Maildir file: a redelivery can tell. */
-	snprintf(d->evpid, sizeof(d->evpid), "%016llx",
-	    (unsigned long long)e->evpid);
-	argv[n++] = "-e";
-	argv[n++] = d->evpid;
-	if (d->check)
-		argv[n++] = "-c";
-	if (e->mda_subaddress[0]) {
-		argv[n++] = "-a";
-		argv[n++] = (char *)e->mda_subaddress;
-	}
-	if (e->mda_method == ENVELOPE_MDA_PIPE) {
-		argv[n++] = "-p";
-		argv[n++] = (char *)e->mda_exec;
-	} else if (e->mda_method == ENVELOPE_MDA_FILE) {
-		argv[n++] = "-M";
-		argv[n++] = (char *)e->mda_exec;
-	} else {
-		switch (a->method) {
-		case ACTION_MAILDIR:
-			r = format_expand(a->param ? a->param : "~/Maildir", &v,
-			    FORMAT_PATH, buf, buflen, why);
-			if (r != FORMAT_OK)
-				return r == FORMAT_PERMFAIL ? -2 : -1;
-			argv[n++] = "-m";
-			argv[n++] = buf;
-			break;
-		case ACTION_MBOX:
-			argv[n++] = "-s";
-			break;
-		case ACTION_MDA:
-			r = format_expand(a->param, &v, FORMAT_COMMAND, buf,
-			    buflen, why);
-			if (r != FORMAT_OK)
-				return r == FORMAT_PERMFAIL ? -2 : -1;
-			argv[n++] = "-p";
-			argv[n++] = buf;
-			break;
-		case ACTION_LMTP:
-			/*
-			 * DEST as written: deliver reads it with the same
-			 * parser (parse_dest_lmtp). RCPT TO is the user
-			 * name (OpenSMTPD), or the address with rcpt-to.
-			 */
-			argv[n++] = "-L";
-			argv[n++] = a->param;
-			argv[n++] = "-R";
-			argv[n++] = a->lmtp_rcpt_to ? (char *)e->dest :
-			    (char *)pw->pw_name;
-			break;
-		default:
-			*why = "this action's method is not available yet";
-			return -1;
-		}
-	}
-	argv[n] = NULL;
-	return 0;
-}
-
 static void
 mda_start(struct mda *d)
 {
@@ -327,9 +247,7 @@ mda_userinfo_ask(struct mda *d, const struct action *a)
 		c->nextid = 1;
 	d->uireq = c->nextid;
 	ipc_send(c->lookup, IMSG_LKA_USERINFO, d->uireq, -1, &q, sizeof(q));
-	ev_timer_init(&d->timer, mda_timer_cb, MDA_USERINFO_TIMEOUT, 0);
-	d->timer.data = d;
-	ev_timer_start(c->loop, &d->timer);
+	mda_arm(d, MDA_USERINFO_TIMEOUT);
 	log_trace(TRACE_LOOKUP, "%016llx parent event=userinfo action=%s "
 	    "user=%s", (unsigned long long)d->env.evpid, a->name,
 	    d->env.mda_user);
@@ -392,16 +310,17 @@ mda_spawn(struct mda *d, const struct action *a, const struct passwd *pw,
     const char *ids)
 {
 	struct mda_ctx *c = d->ctx;
-	char path[FORMAT_MAX], *argv[MDA_ARGV_MAX];
+	struct mda_cmd cmd;
 	const char *why = NULL;
-	int pfd[2], r, n;
+	int pfd[2], r;
 
 	if (pw->pw_uid == 0) {
 		/* deliver never runs as root: alias root to a person. */
 		mda_report(d, MDA_TEMPFAIL, "4.3.0 refusing to deliver as root");
 		return;
 	}
-	if ((r = mda_argv(d, a, pw, path, sizeof(path), argv, &why)) != 0) {
+	if ((r = parent_mda_argv(&cmd, &d->env, a, pw, ids, d->check,
+	    c->conf->subaddr_delim, &why)) != 0) {
 		char text[MDA_TEXT_MAX];
 
 		snprintf(text, sizeof(text), "%s %s", r == -2 ? "5.1.3" :
@@ -409,16 +328,9 @@ mda_spawn(struct mda *d, const struct action *a, const struct passwd *pw,
 		mda_report(d, r == -2 ? MDA_PERMFAIL : MDA_TEMPFAIL, text);
 		return;
 	}
-	if (ids != NULL) {
-		for (n = 0; argv[n] != NULL; n++)
-			;
-		if (n + 3 > MDA_ARGV_MAX) {
-			mda_report(d, MDA_TEMPFAIL, "4.3.0 too many arguments");
-			return;
-		}
-		argv[n++] = "-u";
-		argv[n++] = (char *)ids;
-		argv[n] = NULL;
+	if (cmd.agent) {
+		mda_agent(d, cmd.argv, pw->pw_name, ids);
+		return;
 	}
 	if (pipe2(pfd, O_CLOEXEC) == -1) {
 		mda_report(d, MDA_TEMPFAIL, "4.3.0 pipe failed");
@@ -441,7 +353,7 @@ mda_spawn(struct mda *d, const struct action *a, const struct passwd *pw,
 		    dup2(pfd[1], STDERR_FILENO) == -1 ||
 		    dup2(pfd[1], STDOUT_FILENO) == -1)
 			_exit(EX_OSERR);
-		execv(c->deliver, argv);
+		execv(c->deliver, cmd.argv);
 		_exit(EX_OSERR);
 	}
 	close(pfd[1]);
@@ -451,13 +363,54 @@ mda_spawn(struct mda *d, const struct action *a, const struct passwd *pw,
 	fcntl(d->errfd, F_SETFL, O_NONBLOCK);
 	ev_io_init(&d->io, mda_io_cb, d->errfd, EV_READ);
 	ev_child_init(&d->child, mda_child_cb, d->pid, 0);
-	ev_timer_init(&d->timer, mda_timer_cb, MDA_TIMEOUT, 0);
-	d->io.data = d->child.data = d->timer.data = d;
+	d->io.data = d->child.data = d;
 	ev_io_start(c->loop, &d->io);
 	ev_child_start(c->loop, &d->child);
-	ev_timer_start(c->loop, &d->timer);
+	mda_arm(d, MDA_TIMEOUT);
 	log_debug("%016llx parent event=mda pid=%d user=%s",
 	    (unsigned long long)d->env.evpid, (int)d->pid, pw->pw_name);
+}
+
+/* The same command line to an agent of (user, ids), the same limit. */
+static void
+mda_agent(struct mda *d, char **argv, const char *user, const char *ids)
+{
+	struct mda_ctx *c = d->ctx;
+
+	d->agent = parent_agent_deliver(c->agents, user, ids, argv, d->msgfd,
+	    mda_agent_done, d);
+	if (d->agent == NULL) {
+		mda_report(d, MDA_TEMPFAIL, "4.3.0 no delivery agent");
+		return;
+	}
+	/* the agent has its own copy of the descriptor */
+	close(d->msgfd);
+	d->msgfd = -1;
+	d->viaagent = 1;
+	mda_arm(d, MDA_TIMEOUT);
+	log_debug("%016llx parent event=mda agent=yes user=%s",
+	    (unsigned long long)d->env.evpid, user);
+}
+
+static void
+mda_agent_done(void *arg, int code, const char *text)
+{
+	struct mda *d = arg;
+
+	d->agent = NULL;
+	if (d->timedout)
+		mda_report(d, MDA_TEMPFAIL, "4.3.0 delivery time limit exceeded");
+	else
+		mda_report_exit(d, code, text);
+}
+
+/* The delivery's timer: the user lookup's, or the delivery's limit. */
+static void
+mda_arm(struct mda *d, double secs)
+{
+	ev_timer_init(&d->timer, mda_timer_cb, secs, 0);
+	d->timer.data = d;
+	ev_timer_start(d->ctx->loop, &d->timer);
 }
 
 static void
@@ -489,6 +442,12 @@ mda_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 
 	(void)loop;
 	(void)revents;
+	if (d->agent != NULL) {
+		/* mda_agent_done() follows once the agent is reaped */
+		d->timedout = 1;
+		parent_agent_kill(d->agent);
+		return;
+	}
 	if (d->pid <= 0) {
 		/* no answer to the userbase question */
 		d->uireq = 0;
@@ -519,7 +478,7 @@ static void
 mda_child_cb(struct ev_loop *loop, ev_child *w, int revents)
 {
 	struct mda *d = w->data;
-	int st = w->rstatus, code;
+	int st = w->rstatus;
 	char *nl;
 
 	(void)revents;
@@ -536,15 +495,24 @@ mda_child_cb(struct ev_loop *loop, ev_child *w, int revents)
 		mda_report(d, MDA_TEMPFAIL, "4.3.0 deliver died with a signal");
 		return;
 	}
-	code = WEXITSTATUS(st);
+	mda_report_exit(d, WEXITSTATUS(st), d->err);
+}
+
+/*
+ * deliver's exit status (sysexits) and first line of stderr, from a
+ * one-shot deliver or an agent's reply: the outcome.
+ */
+static void
+mda_report_exit(struct mda *d, int code, const char *err)
+{
 	if (code == EX_OK)
-		mda_report(d, MDA_OK, strncmp(d->err, "2.", 2) == 0 ? d->err :
+		mda_report(d, MDA_OK, strncmp(err, "2.", 2) == 0 ? err :
 		    "2.0.0 delivered");
 	else if (code == EX_TEMPFAIL || code == EX_OSERR)
-		mda_report(d, MDA_TEMPFAIL, d->err[0] ? d->err :
+		mda_report(d, MDA_TEMPFAIL, err[0] ? err :
 		    "4.3.0 temporary failure");
 	else
-		mda_report(d, MDA_PERMFAIL, d->err[0] ? d->err :
+		mda_report(d, MDA_PERMFAIL, err[0] ? err :
 		    "5.3.0 delivery failed");
 }
 
@@ -580,6 +548,8 @@ parent_mda_kill(struct mda_ctx *c, int sig)
 	TAILQ_FOREACH(d, &c->running, entry)
 		if (d->pid > 0)
 			kill(-d->pid, sig);
+	/* idle agents too: none may outlive the daemon */
+	parent_agent_kill_all(c->agents, sig);
 }
 
 /* At exit, after SIGKILL: reap them, so none is left a zombie orphan. */
@@ -593,6 +563,7 @@ parent_mda_reap(struct mda_ctx *c)
 	TAILQ_FOREACH(d, &c->running, entry)
 		if (d->pid > 0)
 			waitpid(d->pid, &status, 0);
+	parent_agent_reap(c->agents);
 }
 
 static void
@@ -608,7 +579,7 @@ mda_finish(struct mda *d)
 		ev_io_stop(c->loop, &d->io);
 		close(d->errfd);
 	}
-	if (d->pid > 0 || d->uireq != 0)
+	if (d->pid > 0 || d->uireq != 0 || d->viaagent)
 		ev_timer_stop(c->loop, &d->timer);
 	if (d->msgfd != -1)
 		close(d->msgfd);

@@ -41,12 +41,7 @@ $host =~ s{/}{\\057}g;
 $host =~ s{:}{\\072}g;
 
 # A directory the delivering user owns.
-sub workdir {
-	my $d = "$base/w" . $seq++;
-	mkdir $d, 0755 or die "$d: $!";
-	chown $uid, $gid, $d;
-	return $d;
-}
+sub workdir { return SmtpdTest::owned_dir("$base/w" . $seq++, $uid, $gid) }
 
 sub spew { return SmtpdTest::spew(@_) }
 

@@ -8,6 +8,9 @@
 #   my $s = $d->connect;             # IO::Socket::INET to @PORT@
 #   $d->stop;                        # SIGTERM, wait, SIGKILL if needed
 #
+# bin => DIR runs DIR/smtpd instead of the build's (the daemon runs the
+# deliver and smtpctl beside itself: a test can put stand-ins there).
+#
 # Placeholders in conf: @DIR@ (the temp dir), @PORT@, @PORT2@ ... @PORT9@
 # (free loopback ports). `queue directory` and `control socket` are added
 # unless the config sets them, so all state stays in the temp dir.
@@ -132,12 +135,21 @@ sub tempdir_public {
 	return $dir;
 }
 
+# Make directory PATH (mode 0755) for a delivering user UID:GID.
+sub owned_dir {
+	my ($path, $uid, $gid) = @_;
+	mkdir $path, 0755 or croak "$path: $!";
+	chown $uid, $gid, $path;
+	return $path;
+}
+
 sub new {
 	my ($class, %args) = @_;
 	my $self = bless {
 		dir	=> $args{dir} // tempdir_public(),
 		args	=> $args{args} // [],
 		env	=> $args{env} // {},
+		bin	=> $args{bin} // $BUILD,
 		pid	=> undef,
 	}, $class;
 	$self->{ports} = [ map { free_port() } 1 .. 9 ];
@@ -291,7 +303,7 @@ sub log { return slurp($_[0]->log_path) }
 sub start {
 	my ($self, %opt) = @_;
 	croak "already started" if $self->{pid};
-	my @cmd = ("$BUILD/smtpd", "-d", "-f", $self->conf_path,
+	my @cmd = ("$self->{bin}/smtpd", "-d", "-f", $self->conf_path,
 	    @{ $self->{args} }, @{ $opt{args} // [] });
 	my $pid = fork() // croak "fork: $!";
 	if ($pid == 0) {
