@@ -785,6 +785,10 @@ sub smtpd_log_problems {
 			$ok = 1 if $e eq 'lmtp-result' &&
 			    $l =~ /\brcpts=(\d+) delivered=\1 returned=0 kept=0\b/;
 			$ok = 1 if $e eq 'exit' && $l =~ /status=0\b/;
+			# end to end: deliver agents start, retire, are stopped.
+			$ok = 1 if $e eq 'agent-start';
+			$ok = 1 if $e eq 'agent-exit' &&
+			    $l =~ /\breason=(?:idle|uses|surplus|stop)\b/;
 			# tls: the handshake's outcome (version, cipher, pki).
 			$ok = 1 if $e eq 'tls' && $l =~ /\btls=TLS/;
 		}
