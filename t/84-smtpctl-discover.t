@@ -104,7 +104,8 @@ $d->stop;
 for my $k (sort keys %file) {
 	ok(move($file{$k}, "$dir/aside/$evpid{$k}"), "$evpid{$k} taken out while stopped");
 }
-my $d2 = SmtpdTest->new(dir => $dir, no_conf => 1, args => [ '-P', 'mta' ]);
+# -v: each role logs (at debug) when a profile change reaches it
+my $d2 = SmtpdTest->new(dir => $dir, no_conf => 1, args => [ '-P', 'mta', '-v' ]);
 $d2->start;
 ok($d2->wait_log(qr/queue event=walk messages=2 envelopes=2 quarantined=0 /),
     "after the restart the daemon knows two envelopes");
@@ -169,10 +170,22 @@ my $traffic = sub {
 	send_mail([ 'p@relay.test' ], $_[0]);
 	sleep 0.5;
 };
+# The parent answers before the roles have the new mask: wait until the
+# roles this test reads have logged it, so no traffic races the change.
+my $applied = sub {
+	my ($mark, $mask, @roles) = @_;
+	for my $role (@roles) {
+		SmtpdTest::wait_for(sub { substr($d2->log, $mark) =~
+		    /role=$role event=log verbose=\d+ trace=0x[0-9a-f]+ profile=$mask$/m })
+		    or diag "role $role never logged profile=$mask";
+	}
+};
 {
+	my $mark = length $d2->log;
 	my ($rc, $out, $err) = ctl("profile", "imsg");
 	is("$rc|$out|$err", "0|command succeeded\n|", "profile imsg");
-	my $mark = length $d2->log;
+	$applied->($mark, "0x1", qw(smtp queue lookup));
+	$mark = length $d2->log;
 	$traffic->("profiled imsg");
 	my $log = substr($d2->log, $mark);
 	like($log, qr/^smtpd\[\d+\] queue: profile imsg type=QUEUE_COMMIT from=smtp len=\d+ usec=\d+$/m,
@@ -183,15 +196,19 @@ my $traffic = sub {
 	    "the lookup role's");
 	unlike($log, qr/profile queue/, "no queue profile");
 
+	$mark = length $d2->log;
 	($rc, $out) = ctl("unp", "imsg");
 	is("$rc|$out", "0|command succeeded\n", "unp imsg = unprofile imsg");
+	$applied->($mark, "0x0", qw(smtp queue lookup));
 	sleep 0.5;
 	$mark = length $d2->log;
 	$traffic->("not profiled");
 	unlike(substr($d2->log, $mark), qr/profile imsg/, "unprofile imsg: no more lines");
 
+	$mark = length $d2->log;
 	($rc, $out) = ctl("profile", "queue");
 	is("$rc|$out", "0|command succeeded\n", "profile queue");
+	$applied->($mark, "0x2", qw(queue));
 	$mark = length $d2->log;
 	$traffic->("profiled queue");
 	$log = substr($d2->log, $mark);
@@ -199,9 +216,10 @@ my $traffic = sub {
 	    "profile queue: the commit");
 	like($log, qr/ queue: profile queue op=create usec=\d+ wait=0$/m, "and the create");
 	unlike($log, qr/profile imsg/, "no imsg profile");
+	$mark = length $d2->log;
 	($rc, $out) = ctl("unprofile", "queue");
 	is("$rc|$out", "0|command succeeded\n", "unprofile queue");
-	sleep 0.5;
+	$applied->($mark, "0x0", qw(queue));
 	$mark = length $d2->log;
 	$traffic->("not profiled again");
 	unlike(substr($d2->log, $mark), qr/profile (?:queue|imsg)/, "unprofile queue: no more lines");
