@@ -325,10 +325,13 @@ ipc_recv_one(struct ipc_peer *p)
 	if (n == -1) {
 		if (errno == EAGAIN || errno == EINTR)
 			return 0;
-		ipc_close(p, strerror(errno));
-		return -1;
+		if (errno != ECONNRESET) {
+			ipc_close(p, strerror(errno));
+			return -1;
+		}
+		/* gone with our last message unread: an end like EOF */
 	}
-	if (n == 0) {
+	if (n <= 0) {
 		ipc_close(p, NULL);
 		return -1;
 	}

@@ -1,11 +1,13 @@
 /*
  * ipc_test.c: frame validation rules and real exchanges over socketpairs
  * (payload, request id, passed descriptor; malformed datagrams close only
- * the peer that sent them).
+ * the peer that sent them; a peer gone with our message unread is an end,
+ * not an error).
  */
 #include <sys/socket.h>
 
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -16,6 +18,7 @@
 #include <cmocka.h>
 
 #include "lib/ipc.h"
+#include "lib/log.h"
 
 #define T_PING	1
 #define T_FD	2
@@ -242,6 +245,46 @@ test_malformed_length(void **state)
 	expect_closed_by(frame, sizeof(frame));
 }
 
+/*
+ * The far end closes with our message still unread (a role exiting while
+ * the parent stops): recvmsg() says ECONNRESET. That is the peer's end,
+ * handed to the closed callback like EOF, with no error logged.
+ */
+static void
+test_reset_is_an_end(void **state)
+{
+	struct ev_loop *loop = ev_loop_new(EVFLAG_AUTO);
+	struct sink s = { .fd = -1, .loop = loop };
+	char logged[256];
+	FILE *log;
+	int sv[2], saved;
+	ssize_t n;
+
+	(void)state;
+	pair(sv);
+	(void)ipc_peer_new(loop, sv[0], 1, "far", rules, NRULES, sink_handler,
+	    sink_closed, &s);
+	assert_int_equal(send(sv[0], "x", 1, 0), 1);
+	close(sv[1]);
+	assert_non_null(log = tmpfile());
+	fflush(stderr);
+	saved = dup(STDERR_FILENO);
+	dup2(fileno(log), STDERR_FILENO);
+	log_init("ipc_test", 1, 0);
+	ev_run(loop, 0);
+	fflush(stderr);
+	dup2(saved, STDERR_FILENO);
+	close(saved);
+	assert_int_equal(s.closed, 1);
+	assert_int_equal(s.got, 0);
+	rewind(log);
+	n = (ssize_t)fread(logged, 1, sizeof(logged) - 1, log);
+	logged[n < 0 ? 0 : n] = '\0';
+	assert_string_equal(logged, "");
+	fclose(log);
+	ev_loop_destroy(loop);
+}
+
 int
 main(void)
 {
@@ -253,6 +296,7 @@ main(void)
 		cmocka_unit_test(test_malformed_version),
 		cmocka_unit_test(test_malformed_type),
 		cmocka_unit_test(test_malformed_length),
+		cmocka_unit_test(test_reset_is_an_end),
 	};
 
 	cmocka_set_message_output(CM_OUTPUT_TAP);
