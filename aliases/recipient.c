@@ -13,7 +13,8 @@
  *     user, @domain, @ is a key of t (nothing else counts);
  *   - with `alias <t>`: user+tag or user is a key of t, or else
  *   - user is in the action's `userbase <t>` (value UID:GID:HOME), or,
- *     without a userbase, getpwnam(3) knows it.
+ *     without a userbase, getpwnam(3) knows it (asked through
+ *     pwmemo.c, which remembers answers for a second).
  * Keys are folded; `user` is the local part without the sub-address.
  * `relay` actions accept any recipient that reached them. Every table
  * error or getpwnam(3) failure other than "no such user" is a temporary
@@ -24,13 +25,12 @@
  */
 #include <arpa/inet.h>
 
-#include <errno.h>
-#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "aliases/pwmemo.h"
 #include "aliases/rules.h"
 #include "aliases/userinfo_msg.h"
 #include "lib/addr.h"
@@ -100,7 +100,7 @@ recipient_user(const struct rules_ctx *ctx, const struct action *a,
     const char *user, struct rcpt_decision *d, struct table_userinfo *uip)
 {
 	struct table_userinfo ui;
-	struct passwd *pw;
+	char name[sizeof(d->user)];
 
 	if (uip == NULL)
 		uip = &ui;
@@ -119,22 +119,16 @@ recipient_user(const struct rules_ctx *ctx, const struct action *a,
 		return TABLE_FOUND;
 	}
 
-	errno = 0;
-	if ((pw = getpwnam(user)) == NULL) {
-		switch (errno) {
-		case 0:
-		case ENOENT:
-		case ESRCH:
-		case EBADF:
-		case EPERM:
-			return TABLE_NOTFOUND;
-		default:
-			log_warn("getpwnam(%s)", user);
-			return TABLE_TEMPFAIL;
-		}
+	switch (pwmemo_lookup(user, name, sizeof(name))) {
+	case TABLE_FOUND:
+		break;
+	case TABLE_NOTFOUND:
+		return TABLE_NOTFOUND;
+	default:
+		return TABLE_TEMPFAIL;
 	}
 	if (d->user[0] == '\0')
-		strlcpy(d->user, pw->pw_name, sizeof(d->user));
+		strlcpy(d->user, name, sizeof(d->user));
 	return TABLE_FOUND;
 }
 
