@@ -6,7 +6,9 @@
 #   - delivery: the parent asks the lookup role for UID:GID:HOME and runs
 #     deliver with them: the Maildir file belongs to UID, `~/Maildir` and
 #     %{user.username} come from the entry; a user that is not in the
-#     userbase at delivery time fails permanently (5.1.1);
+#     userbase at delivery time fails permanently (5.1.1), a userbase
+#     table that cannot answer then fails temporarily (4.3.0) and the
+#     message is delivered on a retry once the table is back;
 #   - HOME/.forward of a userbase user is honoured (opened as UID);
 #   - forward-only accepts an alias to a remote address only, expand-only
 #     an alias to a delivery method only (550 otherwise).
@@ -20,6 +22,7 @@ use Test::More;
 use Time::HiRes qw(sleep time);
 use SmtpdTest;
 use SmtpClient;
+use CtlTest;
 
 my $root = SmtpdTest::is_root();
 my ($uid, $gid);
@@ -169,6 +172,35 @@ rename "$dir/ubdb.db", "$dir/ubdb.db.away";
 sleep 1.2;	# db: tables look at their file at most once a second
 like(rcpt("vjoe\@db.example"), qr/^451 4\.3\.0 /, "userbase table error: 451 4.3.0");
 rename "$dir/ubdb.db.away", "$dir/ubdb.db";
+
+# The same table error at delivery time, when the parent asks the lookup
+# role for the entry: a temporary failure (4.3.0), the message stays
+# queued, and it is delivered once the table is back.
+{
+	my $conf = { env => { SMTPD_CONF => $d->conf_path } };
+	my $box = "$dir/vhome/vjoe/Maildir/new";
+	my $before = () = SmtpdTest::maildir_files($box);
+	sleep 1.2;	# the table above is back: let the db: table see it
+	my ($crc) = CtlTest::ctl($conf, "pause", "mda");
+	is($crc, 0, "smtpctl pause mda");
+	my $sent = send_mail("vjoe\@db.example", "db userbase at delivery");
+	like($sent, qr/^250 2\.0\.0 /, "mail for a db: userbase user accepted");
+	rename "$dir/ubdb.db", "$dir/ubdb.db.away";
+	sleep 1.2;	# db: tables look at their file at most once a second
+	($crc) = CtlTest::ctl($conf, "resume", "mda");
+	is($crc, 0, "smtpctl resume mda");
+	ok($d->wait_log(qr/queue event=delivery rcpt=<vjoe\@db\.example> .*result=TempFail text="4\.3\.0 /),
+	    "userbase table error at delivery: temporary failure 4.3.0") or diag($d->log);
+	is(scalar(() = SmtpdTest::maildir_files($box)), $before, "nothing delivered meanwhile");
+	rename "$dir/ubdb.db.away", "$dir/ubdb.db";
+	sleep 1.2;
+	($crc) = CtlTest::ctl($conf, "schedule", "all");
+	is($crc, 0, "smtpctl schedule all");
+	ok(SmtpdTest::wait_for(sub { (() = SmtpdTest::maildir_files($box)) == $before + 1 }),
+	    "the table back, the retry delivers the message") or diag($d->log);
+	ok($d->wait_log(qr/queue event=delivery rcpt=<vjoe\@db\.example> .*result=Ok/),
+	    "and logs it Ok");
+}
 
 # forward-only: remote addresses only.
 like(rcpt("remote\@fwd.example"), qr/^250 /, "forward-only: alias to a remote address accepted");
