@@ -18,8 +18,7 @@ my $d = SmtpdTest->new(no_conf => 1);
 my $dir = $d->dir;
 # As make run: deliveries never run as root, so root's run uses nobody.
 my $user = SmtpdTest::is_root() ? 'nobody' : (getpwuid($<) // 'nobody');
-mkdir "$dir/mail";
-chmod 01777, "$dir/mail";
+$d->shared_dirs("mail");
 $d->{args} = [ "-D", "spool=$dir/spool", "-D", "ctlsock=$dir/smtpd.sock",
     "-D", "lmtpsock=$dir/lmtp.sock",
     "-D", "mailpath=$dir/mail/%{rcpt.user:lowercase|strip}/Maildir",

@@ -345,8 +345,7 @@ listen on socket "\@DIR\@/lmtp.sock" lmtp mode 0666
 action "local" maildir "\@DIR\@/mail/%{user.username}/Maildir"
 match from local for domain "example.org" action "local"
 EOF2
-	mkdir $back->dir . "/mail";
-	chmod 01777, $back->dir . "/mail";
+	$back->shared_dirs("mail");
 	$back->start;
 	my $sock = $back->dir . "/lmtp.sock";
 	my $front = SmtpdTest->new(conf => <<"EOF2");

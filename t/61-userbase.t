@@ -87,8 +87,7 @@ my ($rc, $out) = SmtpdTest::run(SmtpdTest::build() . "/makemap", "-o", "$dir/ubd
 is($rc, 0, "makemap builds the db: userbase") or diag($out);
 chmod 0644, "$dir/ubdb.db";
 
-mkdir "$dir/vmail";
-chmod 01777, "$dir/vmail";
+$d->shared_dirs("vmail");
 mkdir "$dir/vhome";
 for my $u (qw(vjoe vann)) {
 	mkdir "$dir/vhome/$u", 0755;

@@ -21,8 +21,7 @@ action "broken" maildir "@DIR@/readonly/%{user.username}/Maildir"
 match from any for domain "example.org" action "local"
 match from any for domain "broken.example" action "broken"
 EOF2
-mkdir $d->dir . "/mail";
-chmod 01777, $d->dir . "/mail";
+$d->shared_dirs("mail");
 mkdir $d->dir . "/readonly", 0555;
 $d->start;
 

@@ -50,8 +50,7 @@ action "local" maildir "@DIR@/mail/%{user.username}/Maildir"
 match from any for domain "example.org" action "local"
 EOF2
 my $dir = $base->dir;
-mkdir "$dir/mail";
-chmod 01777, "$dir/mail";
+$base->shared_dirs("mail");
 my $md = "$dir/mail/$user/Maildir";
 my $clientlog = "$dir/clients";
 my $t0 = time;

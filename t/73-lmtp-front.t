@@ -27,10 +27,7 @@ action "vlocal" maildir "\@DIR\@/mail/%{rcpt.user}/Maildir" virtual <vusers> use
 match from any for domain "example.org" action "vlocal"
 EOF2
 my $dir = $d->dir;
-for my $sub ("mail", "pipes") {
-	mkdir "$dir/$sub";
-	chmod 01777, "$dir/$sub";
-}
+$d->shared_dirs("mail", "pipes");
 # bad's Maildir exists, but its user may not create files in it.
 for my $p ("mail/bad", "mail/bad/Maildir", map { "mail/bad/Maildir/$_" } qw(cur new tmp)) {
 	mkdir "$dir/$p";

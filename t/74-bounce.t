@@ -31,10 +31,7 @@ match from any for domain "slow.example" action "slow"
 match from any for domain "expire.example" action "expire"
 match from local for any action "pm"
 EOF2
-for my $sub ("mail", "pm") {
-	mkdir $d->dir . "/$sub";
-	chmod 01777, $d->dir . "/$sub";
-}
+$d->shared_dirs("mail", "pm");
 $d->start;
 
 my $inbox = $d->dir . "/mail/$user/Maildir/new";

@@ -99,10 +99,7 @@ action "pipe" mda "echo $PPID >> @DIR@/pipe/ppids"
 match from any for domain "example.org" action "local"
 match from any for domain "pipe.example" action "pipe"
 EOF2
-	for my $sub ("mail", "pipe") {
-		mkdir $d->dir . "/$sub";
-		chmod 01777, $d->dir . "/$sub";
-	}
+	$d->shared_dirs("mail", "pipe");
 	$d->start;
 	my $new = $d->dir . "/mail/$user/Maildir/new";
 	my $c = SmtpClient->new($d->port);

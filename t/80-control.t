@@ -39,8 +39,7 @@ match from any for domain "flat.example" action "flat"
 match from any for domain "broken.example" action "broken"
 EOF
 my $dir = $d->dir;
-mkdir "$dir/mail";
-chmod 01777, "$dir/mail";
+$d->shared_dirs("mail");
 mkdir "$dir/readonly", 0555;
 chmod 0555, "$dir/readonly";
 $d->write_file("aliases", "ctlfirst: $user\n");

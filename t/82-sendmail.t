@@ -30,8 +30,7 @@ match from socket for domain "sock.example" action "local"
 match from any for domain "reject.example" reject
 match from local for domain "example.org" action "local"
 EOF
-mkdir $d->dir . "/mail";
-chmod 01777, $d->dir . "/mail";
+$d->shared_dirs("mail");
 $d->start;
 my $new = $d->dir . "/mail/$user/Maildir/new";
 

@@ -34,8 +34,7 @@ match from any for domain "example.org" action "local"
 match from any for domain "relay.test" action "out"
 CONF
 my $dir = $d->dir;
-mkdir "$dir/mail";
-chmod 01777, "$dir/mail";
+$d->shared_dirs("mail");
 mkdir "$dir/aside";
 $d->start;
 

@@ -43,8 +43,7 @@ match from any for domain "auth.example" action "local"
 match from any for domain "strict.example" action "local"
 match from any for domain "down.example" action "local"
 EOF
-mkdir $r->dir . "/mail";
-chmod 01777, $r->dir . "/mail";
+$r->shared_dirs("mail");
 $r->start;
 my $new = $r->dir . "/mail/$user/Maildir/new";
 
@@ -172,8 +171,7 @@ SKIP: {
 	my $up = SmtpdTest->new(conf => "listen on 127.0.0.1 port " . $s->port(2)
 	    . "\naction \"local\" maildir \"\@DIR\@/mail/%{user.username}/Maildir\"\n"
 	    . "match from any for domain \"down.example\" action \"local\"\n");
-	mkdir $up->dir . "/mail";
-	chmod 01777, $up->dir . "/mail";
+	$up->shared_dirs("mail");
 	$up->start;
 	my ($rc, $out, $err) = CtlTest::ctl($ctlconf, "schedule", "all");
 	is($rc, 0, "smtpctl schedule all") or diag $err;

@@ -105,8 +105,7 @@ action "out" relay
 match from any for domain "example.org" action "local"
 match from any for any action "out"
 EOF
-mkdir "$dir/mail";
-chmod 01777, "$dir/mail";
+$d->shared_dirs("mail");
 $d->start;
 my $new = "$dir/mail/$user/Maildir/new";
 my $ctlconf = { env => { SMTPD_CONF => $d->conf_path } };

@@ -163,6 +163,17 @@ sub new {
 }
 
 sub dir { $_[0]{dir} }
+
+# Make DIR/sub for each sub, mode 01777 (like /tmp): any delivery user may
+# create its mailbox there.
+sub shared_dirs {
+	my ($self, @subs) = @_;
+	for my $sub (@subs) {
+		my $p = "$self->{dir}/$sub";
+		mkdir $p or croak "$p: $!";
+		chmod 01777, $p or croak "chmod $p: $!";
+	}
+}
 sub port { my ($self, $n) = @_; return $self->{ports}[($n // 1) - 1] }
 sub pid { $_[0]{pid} }
 sub conf_path { "$_[0]{dir}/smtpd.conf" }
