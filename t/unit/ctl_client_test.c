@@ -24,6 +24,7 @@
 #include <cmocka.h>
 
 #include "ctl/client.h"
+#include "lib/fdpass.h"
 
 struct pair {
 	struct client	cl;
@@ -150,14 +151,7 @@ static void
 test_recv_fd(void **state)
 {
 	struct pair *p = *state;
-	union {
-		struct cmsghdr	hdr;
-		char		buf[CMSG_SPACE(sizeof(int))];
-	} cm;
 	struct ctl_reply rep;
-	struct cmsghdr *c;
-	struct msghdr msg;
-	struct iovec iov;
 	struct stat a, b;
 	uint8_t *buf, *frame;
 	size_t len;
@@ -175,20 +169,8 @@ test_recv_fd(void **state)
 	frame[3] = len;
 	memcpy(frame + 4, buf, len);
 	passed = open("/dev/null", O_RDONLY);
-	memset(&msg, 0, sizeof(msg));
-	memset(&cm, 0, sizeof(cm));
-	iov.iov_base = frame;
-	iov.iov_len = len + 4;
-	msg.msg_iov = &iov;
-	msg.msg_iovlen = 1;
-	msg.msg_control = cm.buf;
-	msg.msg_controllen = sizeof(cm.buf);
-	c = CMSG_FIRSTHDR(&msg);
-	c->cmsg_level = SOL_SOCKET;
-	c->cmsg_type = SCM_RIGHTS;
-	c->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(c), &passed, sizeof(int));
-	assert_int_equal(sendmsg(p->peer, &msg, 0), (ssize_t)(len + 4));
+	/* the daemon's side: the whole frame and the descriptor at once */
+	assert_int_equal(fdpass_send(p->peer, frame, len + 4, passed), 0);
 	assert_int_equal(client_recv(&p->cl, &rep, &fd), CLIENT_OK);
 	assert_true(fd >= 0);
 	assert_int_equal(fstat(fd, &a), 0);
