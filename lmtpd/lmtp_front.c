@@ -8,8 +8,10 @@
  * reads no command until the verdicts are in; then it writes one reply
  * per accepted RCPT, in order, and resumes. With no such envelope, or if
  * the request could not be sent, the caller answers at once, as today.
- * Must never lose a reply's meaning: the message is already durable, so
- * every fallback here is "accepted" or a 4xx, never a guess at success.
+ * When each recipient is one mailbox the queue does not commit at all
+ * (QUEUE_DIRECT, queue/lmtp_sync.c): the deliveries are the only copy.
+ * Must never lose a reply's meaning: every fallback here is a 4xx (or
+ * "accepted" for what the queue said it keeps), never a guess at success.
  */
 #include <stdlib.h>
 #include <string.h>

@@ -452,6 +452,25 @@ commit_discard(struct commit_spool *cs, uint32_t msgid,
 	return 0;
 }
 
+/*
+ * A message delivered from incoming/ without a commit (the LMTP front):
+ * its file and directory removed where they are, on the caller's thread
+ * (two metadata calls, no sync: nothing of it was ever acknowledged as
+ * queued). -1 if anything else is in there; the caller then discards.
+ */
+int
+commit_remove_incoming(struct commit_spool *cs, uint32_t msgid)
+{
+	char path[SPOOLFS_PATH_MAX];
+
+	snprintf(path, sizeof(path), SPOOL_INCOMING "/%08x/" COMMIT_MESSAGE,
+	    msgid);
+	if (unlinkat(cs->fd, path, 0) == -1 && errno != ENOENT)
+		return -1;
+	snprintf(path, sizeof(path), SPOOL_INCOMING "/%08x", msgid);
+	return unlinkat(cs->fd, path, AT_REMOVEDIR);
+}
+
 /* Empty purge/ (a background job); *count gets the entries removed. */
 int
 commit_purge(struct commit_spool *cs, const atomic_int *stop, size_t *count)

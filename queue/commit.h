@@ -85,6 +85,7 @@ int	 commit_sync(struct commit_spool *, uint32_t, enum commit_step,
 	    struct commit_result *);
 void	 commit_abort(struct commit_spool *, uint32_t, enum commit_step, int,
 	    struct commit_result *);
+int	 commit_remove_incoming(struct commit_spool *, uint32_t);
 int	 commit_discard(struct commit_spool *, uint32_t,
 	    struct commit_result *);
 int	 commit_purge(struct commit_spool *, const atomic_int *, size_t *);

@@ -46,6 +46,8 @@
 struct inflight {
 	TAILQ_ENTRY(inflight)	 entry;
 	struct envelope		 env;
+	int			 direct;	/* from incoming/, never queued:
+						 * its outcome is lmtp_sync.c's */
 };
 
 struct job_read {
@@ -337,7 +339,7 @@ queue_dispatch_result(struct queue *q, struct ipc_msg *m)
 	}
 	if (in->env.type == ENVELOPE_MTA)
 		q->nrelay--;
-	else
+	else if (!in->direct)
 		q->ninflight--;
 	memset(&st, 0, sizeof(st));
 	st.outcome = res.outcome == MDA_OK ? SCHED_DELIVERED :
@@ -359,8 +361,15 @@ queue_dispatch_result(struct queue *q, struct ipc_msg *m)
 	    "result=%s text=\"%s\"", (unsigned long long)res.evpid,
 	    in->env.rcpt, in->env.dest, res.outcome == MDA_OK ? "Ok" :
 	    res.outcome == MDA_TEMPFAIL ? "TempFail" : "PermFail", res.text);
-	/* An LMTP session waits for it: applied once the client knows. */
-	if (!lmtp_sync_result(q, &in->env, &st))
+	/*
+	 * An LMTP session waits for it: applied once the client knows. A
+	 * direct one has nothing to apply once its session was answered.
+	 */
+	if (lmtp_sync_result(q, &in->env, &st))
+		;
+	else if (in->direct)
+		lmtp_sync_late(q, &in->env);
+	else
 		dispatch_apply(q, &in->env, &st);
 	free(in);
 	dispatch_arm(q);
@@ -550,6 +559,37 @@ dispatch_update_done(struct workers_job *job)
 	}
 	free(j);
 	dispatch_arm(q);
+}
+
+/*
+ * lmtp_sync.c: an LMTP envelope delivered straight from incoming/, never
+ * committed. It goes to the parent like a due envelope, outside the
+ * scheduler's slots (the LMTP sessions bound them); its outcome goes to
+ * lmtp_sync.c only. Takes msgfd; -1 if it could not be sent.
+ */
+int
+queue_dispatch_direct(struct queue *q, const struct envelope *env, int msgfd)
+{
+	struct inflight *in;
+	uint8_t *buf;
+	size_t len;
+	char err[ENVELOPE_ERR_MAX];
+
+	if (envelope_encode(env, &buf, &len, err, sizeof(err)) == -1) {
+		close(msgfd);
+		return -1;
+	}
+	if (role_send(q->role, PROC_PARENT, IMSG_MDA_DELIVER, MDA_PLAIN, msgfd,
+	    buf, len) == -1) {
+		free(buf);
+		return -1;
+	}
+	free(buf);
+	in = xcalloc(1, sizeof(*in));
+	in->env = *env;
+	in->direct = 1;
+	TAILQ_INSERT_TAIL(&q->inflight, in, entry);
+	return 0;
 }
 
 /* lmtp_sync.c: an outcome held until the LMTP client was answered. */

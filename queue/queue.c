@@ -322,6 +322,19 @@ queue_txn_end(struct queue *q, uint32_t msgid)
 	lmtp_sync_txn_over(q, msgid);
 }
 
+/* lmtp_sync.c: a direct transaction is over, its incoming/ emptied. */
+void
+queue_txn_discard(struct queue *q, uint32_t msgid, const char *why)
+{
+	struct txn *t;
+
+	if ((t = queue_txn_find(q, msgid)) == NULL)
+		return;
+	if (commit_remove_incoming(&q->cs, msgid) == -1)
+		queue_job_discard(q, t->msgid, t->session, why);
+	queue_txn_free(t);
+}
+
 /*
  * One envelope for an open transaction. An envelope that does not decode
  * cannot be tied to its transaction: it is dropped and the commit then
@@ -435,8 +448,10 @@ queue_commit(struct queue *q, enum proc_id from, struct ipc_msg *m)
 		queue_txn_free(t);
 		return 0;
 	}
-	t->state = TXN_COMMITTING;
 	t->session = req.session ? req.session : t->session;
+	if (lmtp_sync_direct(q, t, m->reqid))
+		return 0;
+	t->state = TXN_COMMITTING;
 	queue_commit_start(q, t, m->reqid);
 	return 0;
 }

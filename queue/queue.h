@@ -41,6 +41,8 @@ struct txn_env {
 enum txn_state {
 	TXN_OPEN,		/* body and envelopes coming */
 	TXN_COMMITTING,		/* being made durable (commit_pipe.c) */
+	TXN_DIRECT,		/* LMTP, delivered from incoming/ without a
+				 * commit (lmtp_sync.c) */
 };
 
 /* An incoming message: created for a peer, not committed yet. */
@@ -115,6 +117,8 @@ void		 queue_dispatch_apply(struct queue *, struct envelope *,
 void		 queue_dispatch_wake(struct queue *);
 void		 queue_dispatch_drop(struct queue *, const struct envelope *,
 		    const char *);
+int		 queue_dispatch_direct(struct queue *, const struct envelope *,
+		    int);
 
 /* space.c */
 void		 queue_space_start(struct queue *);
@@ -126,6 +130,7 @@ struct txn	*queue_txn_new(struct queue *, uint32_t, enum proc_id,
 		    uint64_t);
 struct txn	*queue_txn_find(struct queue *, uint32_t);
 void		 queue_txn_end(struct queue *, uint32_t);
+void		 queue_txn_discard(struct queue *, uint32_t, const char *);
 void		 queue_txn_envelopes_free(struct txn_env *, size_t);
 void		 queue_walk_over(struct queue *);
 

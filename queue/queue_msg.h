@@ -13,6 +13,9 @@ enum queue_status {
 	QUEUE_OK,
 	QUEUE_TEMPFAIL,		/* 451 4.3.0: disk error, try again later */
 	QUEUE_NOSPACE,		/* 452 4.3.1: insufficient system storage */
+	QUEUE_DIRECT,		/* COMMIT_RES only: not committed, the LMTP
+				 * front delivers from incoming/ at once and
+				 * its verdicts follow (queue/lmtp_sync.c) */
 };
 
 struct queue_create_req {

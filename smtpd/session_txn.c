@@ -336,12 +336,15 @@ session_queue_committed(struct ipc_msg *m)
 		return -1;
 	s->state = S_CMD;
 	s->txn.msgid = 0;	/* committed or rolled back by the queue */
-	if (res.status == QUEUE_OK) {
+	if (res.status == QUEUE_DIRECT && !s->txn.lmtp_sent)
+		return -1;	/* only an LMTP front's request may get it */
+	if (res.status == QUEUE_OK || res.status == QUEUE_DIRECT) {
 		s->nmails++;
 		log_info("%08x smtp event=accepted session=%016llx from=<%s> "
-		    "rcpts=%zu size=%llu result=Ok", res.msgid,
+		    "rcpts=%zu size=%llu result=Ok%s", res.msgid,
 		    (unsigned long long)s->id, s->txn.sender_text,
-		    s->txn.nrcpt, (unsigned long long)s->txn.dp.size);
+		    s->txn.nrcpt, (unsigned long long)s->txn.dp.size,
+		    res.status == QUEUE_DIRECT ? " queue=direct" : "");
 		if (!s->lmtp)
 			session_reply(s, "250 2.0.0 %08x Message accepted for "
 			    "delivery", res.msgid);

@@ -3,7 +3,10 @@
 # are delivered before the reply, a recipient that expands to a program
 # is only queued ("accepted for delivery"), a recipient refused at RCPT
 # gets no reply after the dot, and a failure told to the client leaves
-# our queue (no retry, no report). Two Maildirs owned by one user (the
+# our queue (no retry, no report). A transaction whose recipients are
+# each one mailbox is delivered straight from incoming/, never committed;
+# with local delivery paused, or a success report asked for, it is
+# committed as usual. Two Maildirs owned by one user (the
 # runner, or a test user as root) through a virtual table; the second is
 # made unwritable (new/ and tmp/ mode 0500).
 use strict;
@@ -14,6 +17,7 @@ use Test::More;
 use Time::HiRes qw(sleep time);
 use SmtpdTest;
 use SmtpClient;
+use CtlTest;
 
 my $user = SmtpdTest::delivery_user();
 plan skip_all => "no delivery user" unless defined $user;
@@ -71,6 +75,11 @@ ok(SmtpdTest::wait_for(sub { !%{ $d->queued } }), "the queue holds nothing more 
     or diag(explain($d->queued));
 ok($d->wait_log(qr/event=lmtp-returned .*rcpt=<bad\@example\.org> .*result=TempFail/),
     "the failure told to the client is logged as returned");
+like($d->log, qr/\b$msgid smtp event=accepted .*result=Ok queue=direct\b/,
+    "each recipient one mailbox: delivered from incoming/ without a commit");
+unlike($d->log, qr/\b$msgid queue event=commit\b/, "no commit for it");
+is_deeply([$d->spool_settled("incoming")], [], "and incoming/ is empty after it");
+is_deeply([$d->spool_settled("purge")], [], "as is purge/");
 unlike($d->log, qr/event=report /, "no failure report for it");
 is(scalar(() = $d->log =~ /event=delivery rcpt=<bad\@example\.org>/g), 1,
     "and no second delivery attempt");
@@ -125,6 +134,43 @@ is(scalar(() = SmtpdTest::maildir_files("$dir/mail/half/Maildir/new")), 1, "the 
 ok(SmtpdTest::wait_for(sub { my $q = $d->queued->{$half_id // ''}; $q && @{ $q->{envelopes} } == 1 }),
     "the failed part stays in our queue");
 unlike($d->log, qr/event=lmtp-returned .*rcpt=<half\@/, "and is not returned to the client");
+
+# --- local delivery paused: the same kind of transaction is committed
+# and only queued, then delivered on resume
+my $ctlconf = { env => { SMTPD_CONF => $d->conf_path } };
+my ($crc) = CtlTest::ctl($ctlconf, "pause", "mda");
+is($crc, 0, "smtpctl pause mda");
+$c->send("MAIL FROM:<sender\@example.net>\r\nRCPT TO:<good\@example.org>\r\nDATA\r\n");
+@r = $c->replies(3);
+$c->send("Subject: paused\r\n\r\npaused\r\n.\r\n");
+my $paused = $c->reply;
+like($paused, qr/^250 2\.0\.0 <good\@example\.org> ([0-9a-f]{8}) Message accepted for delivery\r\n\z/,
+    "mda paused: accepted for delivery, not delivered first");
+my ($paused_id) = $paused =~ /> ([0-9a-f]{8}) /;
+ok($d->queued->{$paused_id // ''}, "the message is in the queue");
+like($d->log, qr/\b$paused_id queue event=commit envelopes=1 .*result=Ok/, "committed as usual");
+($crc) = CtlTest::ctl($ctlconf, "resume", "mda");
+is($crc, 0, "smtpctl resume mda");
+ok(SmtpdTest::wait_for(sub { (() = SmtpdTest::maildir_files($good_new)) == 3 }),
+    "delivered after the resume");
+ok(SmtpdTest::wait_for(sub { !$d->queued->{$paused_id // ''} }), "and gone from the queue");
+
+# --- a success report asked for (DSN NOTIFY=SUCCESS): committed, so that
+# the report has an envelope to come from; the reply is still the outcome
+$c->send("MAIL FROM:<good\@example.org>\r\nRCPT TO:<good\@example.org> NOTIFY=SUCCESS\r\nDATA\r\n");
+@r = $c->replies(3);
+like($r[1], qr/^250 /, "RCPT with NOTIFY=SUCCESS");
+$c->send("Subject: notify\r\n\r\nnotify\r\n.\r\n");
+my $notify = $c->reply;
+like($notify, qr/^250 2\.0\.0 <good\@example\.org> ([0-9a-f]{8}) Delivered\r\n\z/, "NOTIFY=SUCCESS: delivered");
+my ($notify_id) = $notify =~ /> ([0-9a-f]{8}) /;
+like($d->log, qr/\b$notify_id queue event=commit envelopes=1 .*result=Ok/, "committed first");
+ok($d->wait_log(qr/\b${notify_id}[0-9a-f]{8} queue event=report type=delivered to=<good\@example\.org>/),
+    "and the success report is made");
+ok(SmtpdTest::wait_for(sub { (() = SmtpdTest::maildir_files($good_new)) == 5 }),
+    "the message and its report are in good's Maildir");
+ok(SmtpdTest::wait_for(sub { !grep { $_ ne ($half_id // '') } keys %{ $d->queued } }),
+    "nothing of it stays queued");
 
 # --- the client leaves while its delivery runs: delivered anyway, the
 # replies are dropped. A dot-lock makes deliver wait (it retries each second).

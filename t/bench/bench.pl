@@ -1477,9 +1477,9 @@ print "\nsyncs per message (counted with strace on this machine, see doc/perform
     "  smtp-maildir: smtpd 2 syncfs (commit) + 2 fsync (Maildir file, new/) + 1-2 fsync\n" .
     "                (queue/HH after the removal, often queue/ for a bucket made or removed);\n" .
     "                Postfix 2 fsync (cleanup's queue file, local's Maildir file; no directory)\n" .
-    "  lmtp-maildir: smtpd as smtp-maildir (the LMTP front commits to the queue, delivers,\n" .
-    "                then replies); Dovecot 1 fsync (Maildir file) + 2 fdatasync (new/,\n" .
-    "                dovecot-uidlist)\n";
+    "  lmtp-maildir: smtpd 2 fsync (Maildir file, new/): each recipient is one mailbox, so\n" .
+    "                the LMTP front delivers from incoming/ before the reply, with no commit;\n" .
+    "                Dovecot 1 fsync (Maildir file) + 2 fdatasync (new/, dovecot-uidlist)\n";
 
 my %by;
 $by{"$_->{mode}/$_->{size}/$_->{sessions}"}{ $_->{server} } = $_ for @results;
