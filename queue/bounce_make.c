@@ -226,7 +226,8 @@ bounce_make_run(struct workers_job *job)
 	free(cenv);
 	/* The report is durable: its BOUNCE envelopes may go. */
 	for (i = 0; i < b->n; i++)
-		if (update_remove(j->spoolfd, b->envs[i].evpid, &ures) == -1)
+		if (update_remove(j->spoolfd, NULL, b->envs[i].evpid,
+		    &ures) == -1)
 			j->unremoved++;
 		else if (ures.purged)
 			j->purged = 1;

@@ -32,8 +32,13 @@ int	(*commit_fault)(enum commit_step, uint32_t) = NULL;
 static int	commit_inject(enum commit_step, uint32_t);
 static int	commit_bucket(struct commit_spool *, uint32_t,
 		    enum commit_step *);
+static int	commit_incoming_dir(struct commit_spool *, uint32_t,
+		    const char *);
+static void	commit_drop_incoming(struct commit_spool *, const char *,
+		    uint32_t, int);
+static int	commit_envelope_file(int, const char *, int);
 static int	commit_write_envelope(int, const struct commit_envelope *,
-		    enum commit_step *);
+		    int, enum commit_step *);
 static int	commit_to_purge(struct commit_spool *, const char *,
 		    uint32_t);
 static void	commit_fail(struct commit_result *, enum commit_step, int);
@@ -99,6 +104,7 @@ commit_spool_init(struct commit_spool *cs, int fd)
 
 	cs->fd = fd;
 	groupsync_init(&cs->gs, fd);
+	recycle_init(&cs->spares);
 	if (pthread_mutex_init(&cs->bucket_lock, NULL) != 0)
 		abort();	/* only fails for lack of resources at start */
 	for (i = 0; i < COMMIT_BUCKETS; i++)
@@ -109,13 +115,43 @@ void
 commit_spool_clear(struct commit_spool *cs)
 {
 	pthread_mutex_destroy(&cs->bucket_lock);
+	recycle_clear(&cs->spares);
 	groupsync_clear(&cs->gs);
 	cs->fd = -1;
 }
 
 /*
- * Draw a msgid unique against incoming/ (mkdir is the lock) and queue/,
- * create incoming/<msgid>/message. On success *fdp is a write-only
+ * incoming/<msgid>: a spare from free/ (recycle.c) renamed there, else a
+ * new directory. 1 for a spare, 0 for a new one, -1 with errno (EEXIST:
+ * the msgid is taken).
+ */
+static int
+commit_incoming_dir(struct commit_spool *cs, uint32_t msgid, const char *dir)
+{
+	int k;
+
+	if (commit_inject(COMMIT_STEP_MKDIR, msgid) == -1)
+		return -1;
+	if ((k = recycle_take(&cs->spares, cs->fd, dir)) != 0)
+		return k;
+	return mkdirat(cs->fd, dir, 0700);
+}
+
+/* A create gone wrong: a new directory removed, a spare to purge/. */
+static void
+commit_drop_incoming(struct commit_spool *cs, const char *dir, uint32_t msgid,
+    int spare)
+{
+	if (spare)
+		commit_to_purge(cs, dir, msgid);
+	else
+		unlinkat(cs->fd, dir, AT_REMOVEDIR);
+}
+
+/*
+ * Draw a msgid unique against incoming/ (mkdir or rename is the lock) and
+ * queue/, create incoming/<msgid>/message (in a spare directory, the
+ * message file is emptied and reused). On success *fdp is a write-only
  * descriptor of the message file for the smtp role.
  */
 int
@@ -125,7 +161,7 @@ commit_create(struct commit_spool *cs, uint32_t *msgidp, int *fdp,
 	char dir[SPOOLFS_PATH_MAX], path[SPOOLFS_PATH_MAX];
 	struct stat st;
 	uint32_t msgid;
-	int fd, i, saved;
+	int fd, i, saved, spare;
 
 	memset(res, 0, sizeof(*res));
 	*msgidp = 0;
@@ -133,8 +169,7 @@ commit_create(struct commit_spool *cs, uint32_t *msgidp, int *fdp,
 	for (i = 0; i < COMMIT_CREATE_TRIES; i++) {
 		msgid = ids_msgid_new();
 		snprintf(dir, sizeof(dir), SPOOL_INCOMING "/%08x", msgid);
-		if (commit_inject(COMMIT_STEP_MKDIR, msgid) == -1 ||
-		    mkdirat(cs->fd, dir, 0700) == -1) {
+		if ((spare = commit_incoming_dir(cs, msgid, dir)) == -1) {
 			if (errno == EEXIST)
 				continue;
 			commit_fail(res, COMMIT_STEP_MKDIR, errno);
@@ -143,16 +178,17 @@ commit_create(struct commit_spool *cs, uint32_t *msgidp, int *fdp,
 		snprintf(path, sizeof(path), SPOOL_QUEUE "/%02x/%08x",
 		    COMMIT_BUCKET(msgid), msgid);
 		if (fstatat(cs->fd, path, &st, AT_SYMLINK_NOFOLLOW) == 0) {
-			unlinkat(cs->fd, dir, AT_REMOVEDIR);
+			commit_drop_incoming(cs, dir, msgid, spare);
 			continue;
 		}
 		snprintf(path, sizeof(path), SPOOL_INCOMING "/%08x/"
 		    COMMIT_MESSAGE, msgid);
 		if (commit_inject(COMMIT_STEP_CREATE_MESSAGE, msgid) == -1 ||
-		    (fd = openat(cs->fd, path, O_WRONLY | O_CREAT | O_EXCL |
-		    O_NOFOLLOW | O_CLOEXEC, 0600)) == -1) {
+		    (fd = openat(cs->fd, path, O_WRONLY | O_CREAT |
+		    (spare ? O_TRUNC : O_EXCL) | O_NOFOLLOW | O_CLOEXEC,
+		    0600)) == -1) {
 			saved = errno;
-			unlinkat(cs->fd, dir, AT_REMOVEDIR);
+			commit_drop_incoming(cs, dir, msgid, spare);
 			commit_fail(res, COMMIT_STEP_CREATE_MESSAGE, saved);
 			return -1;
 		}
@@ -212,9 +248,27 @@ done:
 	return ret;
 }
 
-/* incoming/<msgid>/<evpid>: exclusive create, write, fsync, close. */
+/*
+ * incoming/<msgid>/<evpid>, a new file, or for the first envelope of a
+ * spare directory the spare file renamed (recycle.c).
+ */
 static int
-commit_write_envelope(int dfd, const struct commit_envelope *ce,
+commit_envelope_file(int dfd, const char *name, int first)
+{
+	if (first) {
+		if (renameat(dfd, RECYCLE_SPARE, dfd, name) == 0)
+			return openat(dfd, name, O_WRONLY | O_TRUNC |
+			    O_NOFOLLOW | O_CLOEXEC);
+		if (errno != ENOENT)
+			return -1;
+	}
+	return openat(dfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
+	    O_CLOEXEC, 0600);
+}
+
+/* incoming/<msgid>/<evpid>: exclusive create, write, close. */
+static int
+commit_write_envelope(int dfd, const struct commit_envelope *ce, int first,
     enum commit_step *step)
 {
 	char name[IDS_EVPID_SIZE];
@@ -226,8 +280,7 @@ commit_write_envelope(int dfd, const struct commit_envelope *ce,
 	ids_evpid_fmt(ce->evpid, name);
 	if (commit_inject(*step, ids_evpid_msgid(ce->evpid)) == -1)
 		return -1;
-	if ((fd = openat(dfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
-	    O_CLOEXEC, 0600)) == -1)
+	if ((fd = commit_envelope_file(dfd, name, first)) == -1)
 		return -1;
 	while (off < ce->len) {
 		if ((n = write(fd, ce->data + off, ce->len - off)) == -1) {
@@ -323,7 +376,7 @@ commit_stage(struct commit_spool *cs, uint32_t msgid,
 	    O_CLOEXEC)) == -1)
 		goto fail;
 	for (i = 0; i < n; i++)
-		if (commit_write_envelope(dfd, &envs[i], &step) == -1)
+		if (commit_write_envelope(dfd, &envs[i], i == 0, &step) == -1)
 			goto fail;
 	close(dfd);
 	return 0;
@@ -453,16 +506,21 @@ commit_discard(struct commit_spool *cs, uint32_t msgid,
 }
 
 /*
- * A message delivered from incoming/ without a commit (the LMTP front):
- * its file and directory removed where they are, on the caller's thread
- * (two metadata calls, no sync: nothing of it was ever acknowledged as
- * queued). -1 if anything else is in there; the caller then discards.
+ * A message delivered from incoming/ without a commit (the LMTP front),
+ * on the caller's thread, with no sync (nothing of it was ever
+ * acknowledged as queued): its directory kept as a spare (recycle.c) if
+ * reuse says nobody reads the message any more, or its file and
+ * directory removed where they are. -1 if neither could be done; the
+ * caller then discards.
  */
 int
-commit_remove_incoming(struct commit_spool *cs, uint32_t msgid)
+commit_remove_incoming(struct commit_spool *cs, uint32_t msgid, int reuse)
 {
 	char path[SPOOLFS_PATH_MAX];
 
+	snprintf(path, sizeof(path), SPOOL_INCOMING "/%08x", msgid);
+	if (reuse && recycle_keep(&cs->spares, cs->fd, cs->fd, path))
+		return 0;
 	snprintf(path, sizeof(path), SPOOL_INCOMING "/%08x/" COMMIT_MESSAGE,
 	    msgid);
 	if (unlinkat(cs->fd, path, 0) == -1 && errno != ENOENT)
@@ -471,9 +529,19 @@ commit_remove_incoming(struct commit_spool *cs, uint32_t msgid)
 	return unlinkat(cs->fd, path, AT_REMOVEDIR);
 }
 
-/* Empty purge/ (a background job); *count gets the entries removed. */
+/*
+ * Empty purge/ (a background job): each entry kept as a spare directory
+ * (recycle.c) or removed; *count gets the entries handled.
+ */
 int
 commit_purge(struct commit_spool *cs, const atomic_int *stop, size_t *count)
 {
-	return spoolfs_empty(cs->fd, SPOOL_PURGE, stop, count);
+	size_t removed, kept;
+	int ret;
+
+	ret = recycle_sweep(&cs->spares, cs->fd, SPOOL_PURGE, stop, &removed,
+	    &kept);
+	if (count != NULL)
+		*count = removed + kept;
+	return ret;
 }

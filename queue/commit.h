@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 #include "queue/groupsync.h"
+#include "queue/recycle.h"
 
 #define COMMIT_MESSAGE		"message"	/* the body's file name */
 #define COMMIT_BUCKETS		256		/* queue/00 ... queue/ff */
@@ -51,6 +52,7 @@ struct commit_spool {
 	struct groupsync	 gs;		/* shared syncfs rounds */
 	pthread_mutex_t		 bucket_lock;
 	atomic_uchar		 bucket_ok[COMMIT_BUCKETS];
+	struct recycle		 spares;	/* free/ (recycle.c) */
 };
 
 /* One envelope to write: the encoded record stream (envelope.c). */
@@ -85,7 +87,7 @@ int	 commit_sync(struct commit_spool *, uint32_t, enum commit_step,
 	    struct commit_result *);
 void	 commit_abort(struct commit_spool *, uint32_t, enum commit_step, int,
 	    struct commit_result *);
-int	 commit_remove_incoming(struct commit_spool *, uint32_t);
+int	 commit_remove_incoming(struct commit_spool *, uint32_t, int);
 int	 commit_discard(struct commit_spool *, uint32_t,
 	    struct commit_result *);
 int	 commit_purge(struct commit_spool *, const atomic_int *, size_t *);

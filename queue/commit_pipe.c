@@ -52,6 +52,7 @@ struct commit_pipe {
 	pthread_cond_t		 cond;
 	struct pcommit_list	 staged;	/* under lock: loop to syncer */
 	struct pcommit_list	 done;		/* under lock: syncer to loop */
+	int			 kick;		/* under lock: a round wanted */
 	int			 stop;		/* under lock */
 };
 
@@ -135,6 +136,20 @@ commit_pipe_free(struct commit_pipe *p)
 	free(p);
 }
 
+/*
+ * Loop thread: a round soon, that nobody waits for. Removals (update.c)
+ * do not sync what they changed; the round after them makes it durable,
+ * shared with the commits of the moment.
+ */
+void
+commit_pipe_kick(struct commit_pipe *p)
+{
+	pthread_mutex_lock(&p->lock);
+	p->kick = 1;
+	pthread_cond_signal(&p->cond);
+	pthread_mutex_unlock(&p->lock);
+}
+
 /* The syncer: rounds for as long as commits are staged or renamed. */
 static void *
 commit_pipe_main(void *arg)
@@ -147,11 +162,12 @@ commit_pipe_main(void *arg)
 	TAILQ_INIT(&done);
 	pthread_mutex_lock(&p->lock);
 	for (;;) {
-		while (!p->stop && TAILQ_EMPTY(&p->staged) &&
+		while (!p->stop && !p->kick && TAILQ_EMPTY(&p->staged) &&
 		    TAILQ_EMPTY(&renamed))
 			pthread_cond_wait(&p->cond, &p->lock);
 		if (p->stop)
 			break;
+		p->kick = 0;
 		TAILQ_CONCAT(&staged, &p->staged, entry);
 		pthread_mutex_unlock(&p->lock);
 

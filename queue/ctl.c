@@ -537,7 +537,8 @@ queue_ctl_job_run(struct workers_job *job)
 
 	for (i = 0; i < j->n; i++) {
 		if (j->cmd == CTL_REMOVE) {
-			ret = update_remove(j->spoolfd, j->evpids[i], &res);
+			ret = update_remove(j->spoolfd, NULL, j->evpids[i],
+			    &res);
 			if (ret == 0 && res.purged)
 				j->purged = 1;
 		} else if ((ret = queue_ctl_read(j->spoolfd, j->evpids[i], &e,

@@ -474,7 +474,8 @@ dispatch_update_run(struct workers_job *job)
 	if (j->warned)
 		j->wret = update_envelope_add(j->spoolfd, &j->warn, &j->wres);
 	if (j->kind == UPDATE_REMOVE)
-		j->ret = update_remove(j->spoolfd, j->env.evpid, &j->res);
+		j->ret = update_remove(j->spoolfd, &j->q->cs.spares,
+		    j->env.evpid, &j->res);
 	else
 		j->ret = update_envelope_write(j->spoolfd, &j->env, &j->res);
 }
@@ -529,6 +530,8 @@ dispatch_update_done(struct workers_job *job)
 		queue_ctl_removing(q, j->env.evpid);
 		if (j->res.purged)
 			queue_job_purge(q);
+		else if (j->res.recycled)
+			commit_pipe_kick(q->pipe);	/* durable soon */
 		break;
 	case UPDATE_WRITE:
 		if (j->ret == -1)

@@ -85,6 +85,8 @@ struct lmtp_req {
 	int			 armed;		/* committed: waiting */
 	int			 direct;	/* not committed: delivered from
 						 * incoming/, nothing kept */
+	size_t			 late;		/* direct: deliveries still out
+						 * when answered */
 	ev_timer		 timer;
 };
 
@@ -399,6 +401,7 @@ lmtp_sync_release(struct lmtp_req *req)
 			RB_REMOVE(lmtp_tree, &req->q->lmtp->claimed,
 			    &req->ent[i]);
 			req->ent[i].claimed = 0;
+			req->late += req->direct;
 			/* direct: not delivered in time, the client keeps it */
 			req->ent[i].outcome = req->direct ? LMTP_TEMPFAIL :
 			    LMTP_QUEUED;
@@ -698,15 +701,20 @@ lmtp_direct_start(struct lmtp_req *req, struct envelope *env, int fd)
 	ev_timer_start(req->q->role->loop, &req->timer);
 }
 
-/* A direct request answered (or its session lost): incoming/ emptied. */
+/*
+ * A direct request answered (or its session lost): incoming/ emptied.
+ * With a delivery still out, the message may still be read through its
+ * descriptor: removed then, never emptied and reused as a spare.
+ */
 static void
 lmtp_direct_over(struct lmtp_req *req)
 {
 	struct queue *q = req->q;
 	uint32_t msgid = req->msgid;
+	int reuse = req->late == 0;
 
 	lmtp_sync_free(req);
-	queue_txn_discard(q, msgid, "lmtp-direct");
+	queue_txn_discard(q, msgid, "lmtp-direct", reuse);
 }
 
 /*

@@ -322,15 +322,18 @@ queue_txn_end(struct queue *q, uint32_t msgid)
 	lmtp_sync_txn_over(q, msgid);
 }
 
-/* lmtp_sync.c: a direct transaction is over, its incoming/ emptied. */
+/*
+ * lmtp_sync.c: a direct transaction is over, its incoming/ emptied (kept
+ * as a spare directory when reuse says nobody reads the message any more).
+ */
 void
-queue_txn_discard(struct queue *q, uint32_t msgid, const char *why)
+queue_txn_discard(struct queue *q, uint32_t msgid, const char *why, int reuse)
 {
 	struct txn *t;
 
 	if ((t = queue_txn_find(q, msgid)) == NULL)
 		return;
-	if (commit_remove_incoming(&q->cs, msgid) == -1)
+	if (commit_remove_incoming(&q->cs, msgid, reuse) == -1)
 		queue_job_discard(q, t->msgid, t->session, why);
 	queue_txn_free(t);
 }

@@ -103,6 +103,7 @@ struct lmtp_sync;
 /* commit_pipe.c */
 struct commit_pipe *commit_pipe_new(struct ev_loop *, struct queue *);
 void		 commit_pipe_free(struct commit_pipe *);
+void		 commit_pipe_kick(struct commit_pipe *);
 void		 queue_commit_create(struct queue *, enum proc_id, uint32_t,
 		    uint64_t);
 void		 queue_commit_start(struct queue *, struct txn *, uint32_t);
@@ -130,7 +131,8 @@ struct txn	*queue_txn_new(struct queue *, uint32_t, enum proc_id,
 		    uint64_t);
 struct txn	*queue_txn_find(struct queue *, uint32_t);
 void		 queue_txn_end(struct queue *, uint32_t);
-void		 queue_txn_discard(struct queue *, uint32_t, const char *);
+void		 queue_txn_discard(struct queue *, uint32_t, const char *,
+		    int);
 void		 queue_txn_envelopes_free(struct txn_env *, size_t);
 void		 queue_walk_over(struct queue *);
 

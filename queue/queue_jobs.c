@@ -152,12 +152,18 @@ queue_job_discard_done(struct workers_job *job)
 
 /* ----------------------------------------------------------- purge */
 
-/* One purge run at a time; a request during a run asks for another. */
+/*
+ * One purge run at a time; a request during a run asks for another.
+ * Whatever went to purge/ is made durable by a group sync asked for here
+ * (update.c does not sync it).
+ */
 void
 queue_job_purge(struct queue *q)
 {
 	struct job_purge *j;
 
+	if (q->pipe != NULL)
+		commit_pipe_kick(q->pipe);
 	if (q->purging) {
 		q->purge_again = 1;
 		return;

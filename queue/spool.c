@@ -49,6 +49,7 @@ spool_prepare(const char *dir, uid_t uid, gid_t gid, int asroot)
 {
 	static const char *subdirs[] = {
 		SPOOL_INCOMING, SPOOL_QUEUE, SPOOL_CORRUPT, SPOOL_PURGE,
+		SPOOL_FREE,
 	};
 	char path[4096];
 	size_t i;

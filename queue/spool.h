@@ -10,6 +10,7 @@
 #define SPOOL_QUEUE	"queue"
 #define SPOOL_CORRUPT	"corrupt"
 #define SPOOL_PURGE	"purge"
+#define SPOOL_FREE	"free"		/* spare message directories */
 #define SPOOL_OFFLINE	"offline"
 
 int	spool_prepare(const char *dir, uid_t uid, gid_t gid, int asroot);

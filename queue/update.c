@@ -12,7 +12,13 @@
  * so a crash never leaves a message without envelopes in queue/; else
  * <evpid> is unlinked, and if meanwhile a concurrent removal took the
  * other envelopes, the now empty message goes to purge/ all the same.
- * Either way the directory that changed is fsynced before success.
+ * An unlinked envelope's directory is fsynced before success. The rename
+ * into purge/ is not: the caller then starts a purge, which asks the
+ * syncer for a group sync (commit_pipe_kick), shared with the commits of
+ * the moment. Until that round ends a crash may bring the message back:
+ * the same window as between a delivery and an fsync here, and such an
+ * envelope is checked against the Maildir before it is delivered again
+ * (design.md "Local delivery", exactly once).
  *
  * Called from the queue role's worker threads and unit tests. Never logs,
  * never calls fatal(), keeps no state besides the test hook.
@@ -32,6 +38,7 @@
 #include "queue/commit.h"
 #include "queue/envelope.h"
 #include "queue/queue_msg.h"
+#include "queue/recycle.h"
 #include "queue/spool.h"
 #include "queue/spoolfs.h"
 #include "queue/update.h"
@@ -42,7 +49,8 @@ static int	update_inject(enum update_step, uint64_t);
 static void	update_fail(struct update_result *, enum update_step, int);
 static int	update_msgdir(char *, size_t, uint64_t);
 static int	update_others(int, uint64_t);
-static int	update_purge(int, uint64_t, struct update_result *);
+static int	update_purge(int, struct recycle *, uint64_t,
+		    struct update_result *);
 static int	update_put(int, uint64_t, const uint8_t *, size_t, int,
 		    struct update_result *);
 static int	update_encode_put(int, const struct envelope *, int,
@@ -59,7 +67,6 @@ static const char *update_step_names[UPDATE_STEP_COUNT] = {
 	[UPDATE_STEP_FSYNC_DIR]		= "fsync-dir",
 	[UPDATE_STEP_UNLINK]		= "unlink",
 	[UPDATE_STEP_PURGE]		= "purge",
-	[UPDATE_STEP_FSYNC_BUCKET]	= "fsync-bucket",
 };
 
 /* Test hook: a non-zero errno fails the step (errno is set). */
@@ -103,7 +110,7 @@ update_msgdir(char *buf, size_t bufsz, uint64_t evpid)
 /*
  * Write the encoded envelope as queue/<hh>/<msgid>/<evpid>, replacing the
  * file that must be there. 0 when the new one is durable; -1 with res
- * filled in (ENOENT: no such envelope), the old file untouched unless the
+ * filled in (ENOENT: no such envelope). the old file untouched unless the
  * step is UPDATE_STEP_FSYNC_DIR (then the new one is in place, maybe not
  * durable yet).
  */
@@ -282,40 +289,46 @@ update_others(int dfd, uint64_t evpid)
 	return found;
 }
 
-/* queue/<hh>/<msgid> to purge/, then fsync queue/<hh>. */
+/*
+ * queue/<hh>/<msgid> kept in free/ as a spare (res->recycled; spares may
+ * be NULL: never), else to purge/ (res->purged). Made durable by the
+ * caller's group sync either way.
+ */
 static int
-update_purge(int spoolfd, uint64_t evpid, struct update_result *res)
+update_purge(int spoolfd, struct recycle *spares, uint64_t evpid,
+    struct update_result *res)
 {
-	char dir[SPOOLFS_PATH_MAX], bucket[SPOOLFS_PATH_MAX];
-	char to[SPOOLFS_PATH_MAX];
+	char dir[SPOOLFS_PATH_MAX], to[SPOOLFS_PATH_MAX];
 	uint32_t msgid = ids_evpid_msgid(evpid);
 
 	if (update_msgdir(dir, sizeof(dir), evpid) == -1)
 		return -1;
-	snprintf(bucket, sizeof(bucket), SPOOL_QUEUE "/%02x",
-	    COMMIT_BUCKET(msgid));
 	snprintf(to, sizeof(to), SPOOL_PURGE "/%08x.%08x", msgid,
 	    ids_msgid_new());
 	res->step = UPDATE_STEP_PURGE;
-	if (update_inject(UPDATE_STEP_PURGE, evpid) == -1 ||
-	    spoolfs_move_unique(spoolfd, dir, spoolfd, to, NULL, 0) == -1)
+	if (update_inject(UPDATE_STEP_PURGE, evpid) == -1)
+		return -1;
+	if (spares != NULL && recycle_keep(spares, spoolfd, spoolfd, dir)) {
+		res->recycled = 1;
+		res->step = UPDATE_STEP_NONE;
+		return 0;
+	}
+	if (spoolfs_move_unique(spoolfd, dir, spoolfd, to, NULL, 0) == -1)
 		return -1;
 	res->purged = 1;
-	res->step = UPDATE_STEP_FSYNC_BUCKET;
-	if (update_inject(UPDATE_STEP_FSYNC_BUCKET, evpid) == -1 ||
-	    spoolfs_fsync_dir(spoolfd, bucket) == -1)
-		return -1;
 	res->step = UPDATE_STEP_NONE;
 	return 0;
 }
 
 /*
- * Remove queue/<hh>/<msgid>/<evpid> for good; the message goes to purge/
- * with its last envelope (res->purged). 0 when durable, -1 with res
- * filled in (ENOENT: no such envelope).
+ * Remove queue/<hh>/<msgid>/<evpid> for good; the message goes with its
+ * last envelope to free/ (res->recycled: the caller asks for a group
+ * sync) or to purge/ (res->purged: the caller purges, which syncs).
+ * 0 on success, -1 with res filled in (ENOENT: no such envelope).
  */
 int
-update_remove(int spoolfd, uint64_t evpid, struct update_result *res)
+update_remove(int spoolfd, struct recycle *spares, uint64_t evpid,
+    struct update_result *res)
 {
 	char dir[SPOOLFS_PATH_MAX], name[IDS_EVPID_SIZE];
 	enum update_step step;
@@ -338,7 +351,7 @@ update_remove(int spoolfd, uint64_t evpid, struct update_result *res)
 		/* the last one: the message goes with it, in one rename */
 		close(dfd);
 		dfd = -1;
-		if (update_purge(spoolfd, evpid, res) == -1) {
+		if (update_purge(spoolfd, spares, evpid, res) == -1) {
 			step = res->step;
 			goto fail;
 		}
@@ -356,7 +369,7 @@ update_remove(int spoolfd, uint64_t evpid, struct update_result *res)
 	if (update_others(dfd, evpid) == 0) {
 		close(dfd);
 		dfd = -1;
-		if (update_purge(spoolfd, evpid, res) == -1 &&
+		if (update_purge(spoolfd, spares, evpid, res) == -1 &&
 		    errno != ENOENT) {
 			step = res->step;
 			goto fail;

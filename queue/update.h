@@ -14,6 +14,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct recycle;
+
 struct envelope;
 
 #define UPDATE_TMP_SUFFIX	".tmp"	/* <evpid>.tmp beside <evpid> */
@@ -30,7 +32,6 @@ enum update_step {
 	UPDATE_STEP_FSYNC_DIR,		/* queue/<hh>/<msgid> */
 	UPDATE_STEP_UNLINK,		/* <evpid> */
 	UPDATE_STEP_PURGE,		/* queue/<hh>/<msgid> -> purge/ */
-	UPDATE_STEP_FSYNC_BUCKET,	/* queue/<hh> */
 	UPDATE_STEP_COUNT
 };
 
@@ -38,7 +39,9 @@ struct update_result {
 	int			 status;	/* enum queue_status */
 	int			 error;		/* errno when not QUEUE_OK */
 	enum update_step	 step;		/* where it failed */
-	int			 purged;	/* removal took the message */
+	int			 purged;	/* removal took the message to
+						 * purge/ (the caller purges) */
+	int			 recycled;	/* ... or kept it in free/ */
 };
 
 /* Tests only: return an errno to make that step fail, 0 to go on. */
@@ -50,7 +53,8 @@ int	 update_envelope_write(int, const struct envelope *,
 	    struct update_result *);
 int	 update_envelope_add(int, const struct envelope *,
 	    struct update_result *);
-int	 update_remove(int, uint64_t, struct update_result *);
+int	 update_remove(int, struct recycle *, uint64_t,
+	    struct update_result *);
 const char *update_step_name(enum update_step);
 
 #endif

@@ -74,7 +74,7 @@ walk_stopped(struct walk *w)
 	return 0;
 }
 
-/* Empty a directory the walk owns outright (incoming/, purge/). */
+/* Empty a directory the walk owns outright (incoming/, purge/, free/). */
 static void
 walk_clear(struct walk *w, const char *dir, size_t *count)
 {
@@ -165,6 +165,8 @@ walk_spool(int spoolfd, struct index *idx, struct walk_stats *st,
 	walk_clear(&w, SPOOL_INCOMING, &st->incoming);
 	if (!walk_stopped(&w))
 		walk_clear(&w, SPOOL_PURGE, &st->purged);
+	if (!walk_stopped(&w))
+		walk_clear(&w, SPOOL_FREE, &st->purged);
 	if (!walk_stopped(&w) && mkdirat(spoolfd, SPOOL_CORRUPT, 0700) == 0)
 		log_warnx("queue event=walk dir=" SPOOL_CORRUPT " result=Ok "
 		    "note=created");

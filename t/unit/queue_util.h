@@ -30,12 +30,12 @@ struct qt_spool {
 	int	fd;
 };
 
-/* A fresh spool: root and the four directories spool_prepare() makes. */
+/* A fresh spool: root and the directories spool_prepare() makes. */
 static inline void
 qt_spool_new(struct qt_spool *s)
 {
 	static const char *sub[] = { SPOOL_INCOMING, SPOOL_QUEUE,
-	    SPOOL_CORRUPT, SPOOL_PURGE };
+	    SPOOL_CORRUPT, SPOOL_PURGE, SPOOL_FREE };
 	const char *tmp = getenv("TMPDIR");
 	size_t i;
 

@@ -1,7 +1,7 @@
 /*
  * queue_walk_test.c: unit tests for the start-up walk (queue/walk.c) and
  * the quarantine (queue/quarantine.c) on a temporary spool planted by
- * hand: incoming/ and purge/ are emptied; truncated, garbage,
+ * hand: incoming/, purge/ and free/ are emptied; truncated, garbage,
  * wrong-version and mismatched envelope files, a message directory
  * without its message file and strays go to corrupt/; good envelopes
  * are indexed and stay where they are.
@@ -120,6 +120,8 @@ test_walk(void **state)
 	qt_write(s.fd, "incoming/junk", "x", 1);
 	assert_int_equal(mkdirat(s.fd, "purge/0badf00d.12345678", 0700), 0);
 	qt_write(s.fd, "purge/0badf00d.12345678/message", "gone", 4);
+	assert_int_equal(mkdirat(s.fd, "free/0badf00e", 0700), 0);
+	qt_write(s.fd, "free/0badf00e/message", "", 0);
 
 	/* a message with two good envelopes and every kind of bad one */
 	plant_dir(s.fd, M_GOOD, M_GOOD & 0xff);
@@ -176,8 +178,9 @@ test_walk(void **state)
 
 	assert_string_equal(qt_list(s.fd, "incoming", list, sizeof(list)), "");
 	assert_string_equal(qt_list(s.fd, "purge", list, sizeof(list)), "");
+	assert_string_equal(qt_list(s.fd, "free", list, sizeof(list)), "");
 	assert_int_equal(st.incoming, 2);
-	assert_int_equal(st.purged, 1);
+	assert_int_equal(st.purged, 2);	/* purge/ and free/ */
 
 	/* the good message keeps its message and its two good envelopes */
 	snprintf(path, sizeof(path), "queue/%02x/%08x", M_GOOD & 0xff, M_GOOD);
@@ -284,7 +287,7 @@ test_walk_bare(void **state)
 	assert_int_equal(walk_spool(s.fd, idx, &st, NULL), 0);
 	assert_int_equal(st.errors, 0);
 	assert_string_equal(qt_list(s.fd, ".", list, sizeof(list)),
-	    "corrupt incoming purge queue");
+	    "corrupt free incoming purge queue");
 
 	/* a stop request ends the walk early */
 	atomic_init(&stop, 1);

@@ -1,0 +1,263 @@
+/*
+ * recycle.c: spare message directories (design.md "The queue role").
+ * On ext4 without a journal the inode allocator passes over every inode
+ * freed in the last minutes (recently_deleted()), so a spool that frees
+ * three inodes per message (directory, message, envelope) and allocates
+ * three for the next one makes each creation slower the busier it is.
+ * Instead, a message directory that is no longer wanted and holds only
+ * its message and at most one other file is moved to free/ and emptied
+ * there, that file renamed "spare"; the next CREATE renames it into
+ * incoming/, and the message's first envelope takes over the spare's
+ * inode (commit.c). At most RECYCLE_MAX are kept, the rest are deleted
+ * as before. free/ is emptied at start (walk.c): nothing in it ever
+ * matters after a crash.
+ * The pool is shared: the purge job (a worker) and the LMTP front (the
+ * loop thread) fill it, CREATE takes from it.
+ */
+#include <sys/types.h>
+#include <sys/stat.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "lib/ids.h"
+#include "queue/commit.h"
+#include "queue/recycle.h"
+#include "queue/spool.h"
+#include "queue/spoolfs.h"
+
+#define RECYCLE_PATH_MAX	32	/* free/<id> */
+
+static int	recycle_reserve(struct recycle *);
+static void	recycle_release(struct recycle *, uint32_t, int);
+static int	recycle_inspect(int, char *, size_t);
+static int	recycle_empty(int, const char *);
+static int	recycle_ready(int, const char *);
+
+void
+recycle_init(struct recycle *r)
+{
+	r->n = 0;
+	r->reserved = 0;
+	if (pthread_mutex_init(&r->lock, NULL) != 0)
+		abort();	/* only fails for lack of resources at start */
+}
+
+void
+recycle_clear(struct recycle *r)
+{
+	pthread_mutex_destroy(&r->lock);
+	r->n = 0;
+	r->reserved = 0;
+}
+
+/* A place in the pool for one more; 0 when it is full. */
+static int
+recycle_reserve(struct recycle *r)
+{
+	int ok;
+
+	pthread_mutex_lock(&r->lock);
+	if ((ok = r->n + r->reserved < RECYCLE_MAX))
+		r->reserved++;
+	pthread_mutex_unlock(&r->lock);
+	return ok;
+}
+
+/* The reserved place is used by free/<id> (ready) or given back. */
+static void
+recycle_release(struct recycle *r, uint32_t id, int ready)
+{
+	pthread_mutex_lock(&r->lock);
+	r->reserved--;
+	if (ready)
+		r->id[r->n++] = id;
+	pthread_mutex_unlock(&r->lock);
+}
+
+/*
+ * 0 if the open directory dfd holds a regular file "message" and at most
+ * one other regular file, whose name goes to other ("" if none); else -1.
+ */
+static int
+recycle_inspect(int dfd, char *other, size_t othersz)
+{
+	struct dirent *de;
+	struct stat st;
+	DIR *dir;
+	int fd, message = 0, ret = 0;
+
+	other[0] = '\0';
+	if ((fd = openat(dfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
+		return -1;
+	if ((dir = fdopendir(fd)) == NULL) {
+		close(fd);
+		return -1;
+	}
+	while (ret == 0 && (de = readdir(dir)) != NULL) {
+		if (strcmp(de->d_name, ".") == 0 ||
+		    strcmp(de->d_name, "..") == 0)
+			continue;
+		if (de->d_type != DT_REG && (de->d_type != DT_UNKNOWN ||
+		    fstatat(dfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) == -1 ||
+		    !S_ISREG(st.st_mode)))
+			ret = -1;
+		else if (strcmp(de->d_name, COMMIT_MESSAGE) == 0)
+			message = 1;
+		else if (other[0] != '\0' ||
+		    strlcpy(other, de->d_name, othersz) >= othersz)
+			ret = -1;
+	}
+	closedir(dir);
+	return ret == 0 && message ? 0 : -1;
+}
+
+/* Truncate the regular file name in dfd to nothing. */
+static int
+recycle_empty(int dfd, const char *name)
+{
+	int fd;
+
+	if ((fd = openat(dfd, name, O_WRONLY | O_TRUNC | O_NOFOLLOW |
+	    O_CLOEXEC)) == -1)
+		return -1;
+	return close(fd);
+}
+
+/* In a directory now in free/: other becomes the spare, both emptied. */
+static int
+recycle_ready(int dfd, const char *other)
+{
+	if (other[0] != '\0') {
+		if (strcmp(other, RECYCLE_SPARE) != 0 &&
+		    renameat(dfd, other, dfd, RECYCLE_SPARE) == -1)
+			return -1;
+		if (recycle_empty(dfd, RECYCLE_SPARE) == -1)
+			return -1;
+	}
+	return recycle_empty(dfd, COMMIT_MESSAGE);
+}
+
+/*
+ * The message directory name (relative to fromfd) is not wanted any
+ * more: 1 if it left name (kept in free/, or removed when it could not be
+ * made ready), 0 if it is still there for the caller to remove (the pool
+ * is full, it holds something else, or an error).
+ */
+int
+recycle_keep(struct recycle *r, int spoolfd, int fromfd, const char *name)
+{
+	char other[NAME_MAX + 1], to[RECYCLE_PATH_MAX];
+	uint32_t id = 0;
+	int dfd, moved = 0, ready = 0;
+
+	if (!recycle_reserve(r))
+		return 0;
+	if ((dfd = openat(fromfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+	    O_CLOEXEC)) == -1) {
+		recycle_release(r, 0, 0);
+		return 0;
+	}
+	if (recycle_inspect(dfd, other, sizeof(other)) == 0) {
+		id = ids_msgid_new();
+		snprintf(to, sizeof(to), SPOOL_FREE "/%08x", id);
+		if (spoolfs_rename_noreplace(fromfd, name, spoolfd, to) == 0) {
+			moved = 1;
+			/* dfd still names the directory, wherever it is */
+			ready = recycle_ready(dfd, other) == 0;
+			if (!ready)
+				spoolfs_rmtree(spoolfd, to, NULL);
+		}
+	}
+	close(dfd);
+	recycle_release(r, id, ready);
+	return moved;
+}
+
+/*
+ * CREATE: a kept directory renamed to `to` (incoming/<msgid>). 1 if
+ * done; 0 if none is kept or it cannot be used (the caller makes a new
+ * directory; a spare lost that way stays in free/ until the next start);
+ * -1 with errno EEXIST if `to` exists (the spare stays kept).
+ */
+int
+recycle_take(struct recycle *r, int spoolfd, const char *to)
+{
+	char from[RECYCLE_PATH_MAX];
+	uint32_t id;
+
+	pthread_mutex_lock(&r->lock);
+	if (r->n == 0) {
+		pthread_mutex_unlock(&r->lock);
+		return 0;
+	}
+	id = r->id[--r->n];
+	pthread_mutex_unlock(&r->lock);
+	snprintf(from, sizeof(from), SPOOL_FREE "/%08x", id);
+	if (spoolfs_rename_noreplace(spoolfd, from, spoolfd, to) == 0)
+		return 1;
+	if (errno != EEXIST && errno != ENOTEMPTY)
+		return 0;
+	pthread_mutex_lock(&r->lock);
+	if (r->n + r->reserved < RECYCLE_MAX)
+		r->id[r->n++] = id;
+	pthread_mutex_unlock(&r->lock);
+	errno = EEXIST;
+	return -1;
+}
+
+/*
+ * The purge job: every entry of dir (purge/) kept in free/ or removed.
+ * *removed and *kept count them. 0, or -1 with errno (EINTR: stopped).
+ */
+int
+recycle_sweep(struct recycle *r, int spoolfd, const char *dir,
+    const atomic_int *stop, size_t *removed, size_t *kept)
+{
+	struct dirent *de;
+	DIR *d;
+	int fd, ret = 0, saved = 0;
+
+	*removed = *kept = 0;
+	if ((fd = openat(spoolfd, dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+	    O_CLOEXEC)) == -1)
+		return -1;
+	if ((d = fdopendir(fd)) == NULL) {
+		saved = errno;
+		close(fd);
+		errno = saved;
+		return -1;
+	}
+	while ((de = readdir(d)) != NULL) {
+		if (strcmp(de->d_name, ".") == 0 ||
+		    strcmp(de->d_name, "..") == 0)
+			continue;
+		if (stop != NULL && atomic_load(stop)) {
+			saved = EINTR;
+			ret = -1;
+			break;
+		}
+		if (recycle_keep(r, spoolfd, dirfd(d), de->d_name)) {
+			(*kept)++;
+			continue;
+		}
+		if (spoolfs_rmtree(dirfd(d), de->d_name, stop) == -1 &&
+		    errno != ENOENT) {
+			if (ret == 0)
+				saved = errno;
+			ret = -1;
+			continue;
+		}
+		(*removed)++;
+	}
+	closedir(d);
+	if (ret == -1)
+		errno = saved;
+	return ret;
+}
