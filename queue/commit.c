@@ -150,8 +150,8 @@ commit_drop_incoming(struct commit_spool *cs, const char *dir, uint32_t msgid,
 
 /*
  * Draw a msgid unique against incoming/ (mkdir or rename is the lock) and
- * queue/, create incoming/<msgid>/message (in a spare directory, the
- * message file is emptied and reused). On success *fdp is a write-only
+ * queue/, create incoming/<msgid>/message (in a spare directory, its
+ * emptied message file is reused). On success *fdp is a write-only
  * descriptor of the message file for the smtp role.
  */
 int
@@ -184,9 +184,9 @@ commit_create(struct commit_spool *cs, uint32_t *msgidp, int *fdp,
 		snprintf(path, sizeof(path), SPOOL_INCOMING "/%08x/"
 		    COMMIT_MESSAGE, msgid);
 		if (commit_inject(COMMIT_STEP_CREATE_MESSAGE, msgid) == -1 ||
-		    (fd = openat(cs->fd, path, O_WRONLY | O_CREAT |
-		    (spare ? O_TRUNC : O_EXCL) | O_NOFOLLOW | O_CLOEXEC,
-		    0600)) == -1) {
+		    (fd = spare ? recycle_open(cs->fd, path) :
+		    openat(cs->fd, path, O_WRONLY | O_CREAT | O_EXCL |
+		    O_NOFOLLOW | O_CLOEXEC, 0600)) == -1) {
 			saved = errno;
 			commit_drop_incoming(cs, dir, msgid, spare);
 			commit_fail(res, COMMIT_STEP_CREATE_MESSAGE, saved);
@@ -257,8 +257,7 @@ commit_envelope_file(int dfd, const char *name, int first)
 {
 	if (first) {
 		if (renameat(dfd, RECYCLE_SPARE, dfd, name) == 0)
-			return openat(dfd, name, O_WRONLY | O_TRUNC |
-			    O_NOFOLLOW | O_CLOEXEC);
+			return recycle_open(dfd, name);
 		if (errno != ENOENT)
 			return -1;
 	}

@@ -145,6 +145,30 @@ recycle_ready(int dfd, const char *other)
 }
 
 /*
+ * Open a file of a spare directory for writing: emptied when it was kept,
+ * so no O_TRUNC (on ext4, truncating a file to nothing makes its next
+ * close start writing it back at once); one that is not empty after all
+ * is truncated. A descriptor, or -1 with errno.
+ */
+int
+recycle_open(int dfd, const char *name)
+{
+	struct stat st;
+	int fd, saved;
+
+	if ((fd = openat(dfd, name, O_WRONLY | O_NOFOLLOW | O_CLOEXEC)) == -1)
+		return -1;
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) ||
+	    (st.st_size != 0 && ftruncate(fd, 0) == -1)) {
+		saved = S_ISREG(st.st_mode) ? errno : EINVAL;
+		close(fd);
+		errno = saved;
+		return -1;
+	}
+	return fd;
+}
+
+/*
  * The message directory name (relative to fromfd) is not wanted any
  * more: 1 if it left name (kept in free/, or removed when it could not be
  * made ready), 0 if it is still there for the caller to remove (the pool

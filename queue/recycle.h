@@ -27,6 +27,7 @@ void	recycle_init(struct recycle *);
 void	recycle_clear(struct recycle *);
 int	recycle_keep(struct recycle *, int, int, const char *);
 int	recycle_take(struct recycle *, int, const char *);
+int	recycle_open(int, const char *);
 int	recycle_sweep(struct recycle *, int, const char *, const atomic_int *,
 	    size_t *, size_t *);
 

@@ -293,6 +293,28 @@ test_take_exists(void **state)
 	qt_spool_free(&s);
 }
 
+/* A spare file is opened without O_TRUNC, but never handed out full. */
+static void
+test_open(void **state)
+{
+	struct qt_spool s;
+	struct stat st;
+	int fd;
+
+	(void)state;
+	qt_spool_new(&s);
+	qt_write(s.fd, "free/leftover", "not empty", 9);
+	fd = recycle_open(s.fd, "free/leftover");
+	assert_true(fd >= 0);
+	assert_int_equal(fstat(fd, &st), 0);
+	assert_int_equal(st.st_size, 0);
+	assert_int_equal(fcntl(fd, F_GETFL) & O_ACCMODE, O_WRONLY);
+	close(fd);
+	assert_int_equal(recycle_open(s.fd, "free/none"), -1);
+	assert_int_equal(errno, ENOENT);
+	qt_spool_free(&s);
+}
+
 /* The LMTP front's removal of a message it delivered from incoming/. */
 static void
 test_remove_incoming(void **state)
@@ -333,6 +355,7 @@ main(void)
 		cmocka_unit_test(test_keep_refuses),
 		cmocka_unit_test(test_pool_full),
 		cmocka_unit_test(test_take_exists),
+		cmocka_unit_test(test_open),
 		cmocka_unit_test(test_remove_incoming),
 	};
 
