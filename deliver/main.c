@@ -161,13 +161,22 @@ main_stdfds(void)
 	return stdin_ok;
 }
 
+/*
+ * An agent's outcomes are logged by the daemon (the queue's
+ * event=delivery line, with the same text): not again to syslog per
+ * delivery.
+ */
+static int main_quiet;
+
 /* Logs the outcome, prints a failure on stderr; returns the exit code. */
 static int
 main_report(const struct dlv_request *r, const struct outcome *o)
 {
-	log_info("user=%s mode=%s rcpt=<%s> result=%s esc=%s text=\"%s\"",
-	    r->user.name[0] ? r->user.name : "-", main_modes[r->mode],
-	    r->final, outcome_result(o), o->esc, o->text);
+	if (!main_quiet)
+		log_info("user=%s mode=%s rcpt=<%s> result=%s esc=%s "
+		    "text=\"%s\"", r->user.name[0] ? r->user.name : "-",
+		    main_modes[r->mode], r->final, outcome_result(o), o->esc,
+		    o->text);
 	if (o->status != OUTCOME_OK)
 		fprintf(stderr, "%s %s\n", o->esc, o->text);
 	return outcome_exit(o);
@@ -613,6 +622,7 @@ main_agent(struct dlv_request *r, const struct dlv_args *args, int root,
 		main_die(EX_TEMPFAIL, "the daemon is gone");
 	if (agent_init(&a, AGENT_FD, &ref) == -1)
 		main_refused(&ref);
+	main_quiet = 1;
 	ma.args = args;
 	ma.user = &r->user;
 	ma.parent = parent;
