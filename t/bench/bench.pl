@@ -1474,8 +1474,8 @@ print "\ncommit rows: msg/s = committed messages / wall seconds of smtp-source.\
     "time, polled every 20 ms); cpu s = the relaying server's tree (smtp-sink excluded).\n";
 print "\nsyncs per message (counted with strace on this machine, see doc/performance.md):\n" .
     "  commit:       smtpd 2 syncfs (shared by concurrent commits); Postfix 1 fsync (cleanup)\n" .
-    "  smtp-maildir: smtpd 2 syncfs (commit) + 2 fsync (Maildir file, new/) + 1-2 fsync\n" .
-    "                (queue/HH after the removal, often queue/ for a bucket made or removed);\n" .
+    "  smtp-maildir: smtpd 2 syncfs (commit) + 2 fsync (Maildir file, new/); the removal\n" .
+    "                is made durable by the next shared syncfs round, not waited for;\n" .
     "                Postfix 2 fsync (cleanup's queue file, local's Maildir file; no directory)\n" .
     "  lmtp-maildir: smtpd 2 fsync (Maildir file, new/): each recipient is one mailbox, so\n" .
     "                the LMTP front delivers from incoming/ before the reply, with no commit;\n" .
