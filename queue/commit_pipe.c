@@ -26,6 +26,9 @@
 #include "queue/workers.h"
 #include "smtpd/ctl_stat.h"
 
+/* Removals are made durable by a round at most this late (seconds). */
+#define COMMIT_PIPE_KICK_DELAY	1
+
 /* A commit between its staging and its reply. */
 struct pcommit {
 	TAILQ_ENTRY(pcommit)	 entry;
@@ -52,10 +55,15 @@ struct commit_pipe {
 	pthread_cond_t		 cond;
 	struct pcommit_list	 staged;	/* under lock: loop to syncer */
 	struct pcommit_list	 done;		/* under lock: syncer to loop */
-	int			 kick;		/* under lock: a round wanted */
+	/* under lock: removals waiting for a round (commit_pipe_kick) */
+	uint64_t		 kick_req;	/* asked */
+	uint64_t		 kick_done;	/* covered by a round */
+	struct timespec		 kick_at;	/* when the oldest was asked */
 	int			 stop;		/* under lock */
 };
 
+static int	 commit_pipe_due(struct commit_pipe *,
+		    const struct pcommit_list *);
 static void	*commit_pipe_main(void *);
 static int	 commit_pipe_round(struct commit_pipe *, struct pcommit_list *,
 		    struct pcommit_list *, struct pcommit_list *);
@@ -91,6 +99,7 @@ struct commit_pipe *
 commit_pipe_new(struct ev_loop *loop, struct queue *q)
 {
 	struct commit_pipe *p;
+	pthread_condattr_t ca;
 	sigset_t all, old;
 	int e;
 
@@ -100,8 +109,11 @@ commit_pipe_new(struct ev_loop *loop, struct queue *q)
 	TAILQ_INIT(&p->staged);
 	TAILQ_INIT(&p->done);
 	if (pthread_mutex_init(&p->lock, NULL) != 0 ||
-	    pthread_cond_init(&p->cond, NULL) != 0)
+	    pthread_condattr_init(&ca) != 0 ||
+	    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC) != 0 ||
+	    pthread_cond_init(&p->cond, &ca) != 0)
 		fatalx("commit: cannot initialise locks");
+	pthread_condattr_destroy(&ca);
 	ev_async_init(&p->async, commit_pipe_async_cb);
 	p->async.data = q;
 	ev_async_start(loop, &p->async);
@@ -137,17 +149,38 @@ commit_pipe_free(struct commit_pipe *p)
 }
 
 /*
- * Loop thread: a round soon, that nobody waits for. Removals (update.c)
- * do not sync what they changed; the round after them makes it durable,
- * shared with the commits of the moment.
+ * Loop thread: removals (update.c, recycle.c) do not sync what they
+ * changed; the next round does, within COMMIT_PIPE_KICK_DELAY. Under load
+ * that is a commit's round anyway; only an idle spool gets a round of its
+ * own, once per delay at most. Nobody waits for it.
  */
 void
 commit_pipe_kick(struct commit_pipe *p)
 {
 	pthread_mutex_lock(&p->lock);
-	p->kick = 1;
-	pthread_cond_signal(&p->cond);
+	if (p->kick_req == p->kick_done) {
+		clock_gettime(CLOCK_MONOTONIC, &p->kick_at);
+		p->kick_at.tv_sec += COMMIT_PIPE_KICK_DELAY;
+		pthread_cond_signal(&p->cond);
+	}
+	p->kick_req++;
 	pthread_mutex_unlock(&p->lock);
+}
+
+/* Under lock: whether the syncer has a reason to run a round now. */
+static int
+commit_pipe_due(struct commit_pipe *p, const struct pcommit_list *renamed)
+{
+	struct timespec now;
+
+	if (!TAILQ_EMPTY(&p->staged) || !TAILQ_EMPTY(renamed))
+		return 1;
+	if (p->kick_req == p->kick_done)
+		return 0;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return now.tv_sec > p->kick_at.tv_sec ||
+	    (now.tv_sec == p->kick_at.tv_sec &&
+	    now.tv_nsec >= p->kick_at.tv_nsec);
 }
 
 /* The syncer: rounds for as long as commits are staged or renamed. */
@@ -156,18 +189,24 @@ commit_pipe_main(void *arg)
 {
 	struct commit_pipe *p = arg;
 	struct pcommit_list staged, renamed, done;
+	uint64_t kicks;
 
 	TAILQ_INIT(&staged);
 	TAILQ_INIT(&renamed);
 	TAILQ_INIT(&done);
 	pthread_mutex_lock(&p->lock);
 	for (;;) {
-		while (!p->stop && !p->kick && TAILQ_EMPTY(&p->staged) &&
-		    TAILQ_EMPTY(&renamed))
-			pthread_cond_wait(&p->cond, &p->lock);
+		while (!p->stop && !commit_pipe_due(p, &renamed)) {
+			if (p->kick_req != p->kick_done)
+				pthread_cond_timedwait(&p->cond, &p->lock,
+				    &p->kick_at);
+			else
+				pthread_cond_wait(&p->cond, &p->lock);
+		}
 		if (p->stop)
 			break;
-		p->kick = 0;
+		/* the round starts after these removals: it covers them */
+		kicks = p->kick_req;
 		TAILQ_CONCAT(&staged, &p->staged, entry);
 		pthread_mutex_unlock(&p->lock);
 
@@ -178,6 +217,7 @@ commit_pipe_main(void *arg)
 			ev_async_send(p->loop, &p->async);
 		}
 		pthread_mutex_lock(&p->lock);
+		p->kick_done = kicks;
 	}
 	pthread_mutex_unlock(&p->lock);
 	return NULL;

@@ -13,12 +13,11 @@
  * <evpid> is unlinked, and if meanwhile a concurrent removal took the
  * other envelopes, the now empty message goes to purge/ all the same.
  * An unlinked envelope's directory is fsynced before success. The rename
- * into purge/ is not: the caller then starts a purge, which asks the
- * syncer for a group sync (commit_pipe_kick), shared with the commits of
- * the moment. Until that round ends a crash may bring the message back:
- * the same window as between a delivery and an fsync here, and such an
- * envelope is checked against the Maildir before it is delivered again
- * (design.md "Local delivery", exactly once).
+ * of the message out of queue/ is not: the caller tells the syncer, whose
+ * next group sync (within a second, commit_pipe_kick) covers it. Until
+ * then a crash may bring the message back, and such an envelope is
+ * checked against the Maildir before it is delivered again (design.md
+ * "The queue role" and "Local delivery", exactly once).
  *
  * Called from the queue role's worker threads and unit tests. Never logs,
  * never calls fatal(), keeps no state besides the test hook.
