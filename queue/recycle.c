@@ -39,6 +39,7 @@ static void	recycle_release(struct recycle *, uint32_t, int);
 static int	recycle_inspect(int, char *, size_t);
 static int	recycle_empty(int, const char *);
 static int	recycle_ready(int, const char *);
+static int	recycle_sweep_one(int, const char *, void *);
 
 void
 recycle_init(struct recycle *r)
@@ -236,6 +237,26 @@ recycle_take(struct recycle *r, int spoolfd, const char *to)
 	return -1;
 }
 
+/* recycle_sweep()'s state for each entry. */
+struct recycle_sweep {
+	struct recycle		*r;
+	int			 spoolfd;
+	const atomic_int	*stop;
+	size_t			 kept;
+};
+
+static int
+recycle_sweep_one(int dfd, const char *name, void *arg)
+{
+	struct recycle_sweep *sw = arg;
+
+	if (recycle_keep(sw->r, sw->spoolfd, dfd, name)) {
+		sw->kept++;
+		return 0;
+	}
+	return spoolfs_rmtree(dfd, name, sw->stop);
+}
+
 /*
  * The purge job: every entry of dir (purge/) kept in free/ or removed.
  * *removed and *kept count them. 0, or -1 with errno (EINTR: stopped).
@@ -244,44 +265,17 @@ int
 recycle_sweep(struct recycle *r, int spoolfd, const char *dir,
     const atomic_int *stop, size_t *removed, size_t *kept)
 {
-	struct dirent *de;
-	DIR *d;
-	int fd, ret = 0, saved = 0;
+	struct recycle_sweep sw;
+	size_t handled = 0;
+	int ret;
 
-	*removed = *kept = 0;
-	if ((fd = openat(spoolfd, dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
-	    O_CLOEXEC)) == -1)
-		return -1;
-	if ((d = fdopendir(fd)) == NULL) {
-		saved = errno;
-		close(fd);
-		errno = saved;
-		return -1;
-	}
-	while ((de = readdir(d)) != NULL) {
-		if (strcmp(de->d_name, ".") == 0 ||
-		    strcmp(de->d_name, "..") == 0)
-			continue;
-		if (stop != NULL && atomic_load(stop)) {
-			saved = EINTR;
-			ret = -1;
-			break;
-		}
-		if (recycle_keep(r, spoolfd, dirfd(d), de->d_name)) {
-			(*kept)++;
-			continue;
-		}
-		if (spoolfs_rmtree(dirfd(d), de->d_name, stop) == -1 &&
-		    errno != ENOENT) {
-			if (ret == 0)
-				saved = errno;
-			ret = -1;
-			continue;
-		}
-		(*removed)++;
-	}
-	closedir(d);
-	if (ret == -1)
-		errno = saved;
+	sw.r = r;
+	sw.spoolfd = spoolfd;
+	sw.stop = stop;
+	sw.kept = 0;
+	ret = spoolfs_each(spoolfd, dir, stop, recycle_sweep_one, &sw,
+	    &handled);
+	*kept = sw.kept;
+	*removed = handled - sw.kept;
 	return ret;
 }

@@ -20,7 +20,8 @@
 #include "queue/spoolfs.h"
 
 static int	spoolfs_rmtree_at(int, const char *, const atomic_int *, int);
-static int	spoolfs_empty_fd(int, const atomic_int *, int, size_t *);
+static int	spoolfs_empty_fd(int, const atomic_int *, int,
+		    spoolfs_entry_fn, void *, size_t *);
 
 /*
  * snprintf for a path: 0, or -1 with errno ENAMETOOLONG when it does not
@@ -120,9 +121,13 @@ spoolfs_move_unique(int fromfd, const char *from, int tofd, const char *to,
 	return -1;
 }
 
-/* Remove everything inside the open directory fd (closed here). */
+/*
+ * Every entry inside the open directory fd (closed here) removed, or
+ * handed to fn when it is not NULL.
+ */
 static int
-spoolfs_empty_fd(int fd, const atomic_int *stop, int depth, size_t *count)
+spoolfs_empty_fd(int fd, const atomic_int *stop, int depth,
+    spoolfs_entry_fn fn, void *arg, size_t *count)
 {
 	DIR *dir;
 	struct dirent *de;
@@ -143,8 +148,9 @@ spoolfs_empty_fd(int fd, const atomic_int *stop, int depth, size_t *count)
 			ret = -1;
 			break;
 		}
-		if (spoolfs_rmtree_at(dirfd(dir), de->d_name, stop,
-		    depth + 1) == -1) {
+		if ((fn != NULL ? fn(dirfd(dir), de->d_name, arg) :
+		    spoolfs_rmtree_at(dirfd(dir), de->d_name, stop,
+		    depth + 1)) == -1) {
 			if (ret == 0)
 				saved = errno;
 			ret = -1;
@@ -178,7 +184,7 @@ spoolfs_rmtree_at(int dirfd, const char *name, const atomic_int *stop,
 	if ((fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
 	    O_CLOEXEC)) == -1)
 		return -1;
-	if (spoolfs_empty_fd(fd, stop, depth, NULL) == -1)
+	if (spoolfs_empty_fd(fd, stop, depth, NULL, NULL, NULL) == -1)
 		return -1;
 	if (unlinkat(dirfd, name, AT_REMOVEDIR) == -1 && errno != ENOENT)
 		return -1;
@@ -201,12 +207,23 @@ int
 spoolfs_empty(int dirfd, const char *path, const atomic_int *stop,
     size_t *count)
 {
+	return spoolfs_each(dirfd, path, stop, NULL, NULL, count);
+}
+
+/*
+ * spoolfs_empty(), with fn deciding for each top-level entry (0, or -1
+ * with errno); fn NULL removes it.
+ */
+int
+spoolfs_each(int dirfd, const char *path, const atomic_int *stop,
+    spoolfs_entry_fn fn, void *arg, size_t *count)
+{
 	int fd;
 
 	if ((fd = openat(dirfd, path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
 	    O_CLOEXEC)) == -1)
 		return -1;
-	return spoolfs_empty_fd(fd, stop, 0, count);
+	return spoolfs_empty_fd(fd, stop, 0, fn, arg, count);
 }
 
 /*

@@ -27,6 +27,10 @@ int	spoolfs_move_unique(int, const char *, int, const char *,
 	    char *, size_t);
 int	spoolfs_rmtree(int, const char *, const atomic_int *);
 int	spoolfs_empty(int, const char *, const atomic_int *, size_t *);
+/* An entry name of directory dfd: 0 when handled, -1 with errno. */
+typedef int (*spoolfs_entry_fn)(int dfd, const char *name, void *arg);
+int	spoolfs_each(int, const char *, const atomic_int *, spoolfs_entry_fn,
+	    void *, size_t *);
 int	spoolfs_read(int, const char *, uint8_t *, size_t, size_t *);
 const char *spoolfs_logname(const char *, char *, size_t);
 

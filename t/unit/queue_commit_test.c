@@ -54,23 +54,6 @@ fault_collide(enum commit_step step, uint32_t msgid)
 	return 0;
 }
 
-/* create + body: the msgid, its message fd closed. */
-static uint32_t
-new_message(struct commit_spool *cs, const char *body)
-{
-	struct commit_result res;
-	uint32_t msgid;
-	int fd;
-
-	assert_int_equal(commit_create(cs, &msgid, &fd, &res), 0);
-	assert_int_equal(res.status, QUEUE_OK);
-	assert_true(msgid != 0);
-	assert_int_equal(fcntl(fd, F_GETFL) & O_ACCMODE, O_WRONLY);
-	assert_int_equal(write(fd, body, strlen(body)), (ssize_t)strlen(body));
-	close(fd);
-	return msgid;
-}
-
 static void
 test_create_commit(void **state)
 {
@@ -90,7 +73,7 @@ test_create_commit(void **state)
 	(void)state;
 	qt_spool_new(&s);
 	commit_spool_init(&cs, s.fd);
-	msgid = new_message(&cs, BODY);
+	msgid = qt_message(&cs, BODY);
 	snprintf(path, sizeof(path), "incoming/%08x", msgid);
 	assert_string_equal(qt_list(s.fd, path, list, sizeof(list)),
 	    "message");
@@ -160,7 +143,7 @@ test_rollback(void **state)
 	(void)state;
 	qt_spool_new(&s);
 	commit_spool_init(&cs, s.fd);
-	msgid = new_message(&cs, BODY);
+	msgid = qt_message(&cs, BODY);
 	assert_int_equal(commit_discard(&cs, msgid, &res), 0);
 	assert_int_equal(res.status, QUEUE_OK);
 	assert_string_equal(qt_list(s.fd, "incoming", list, sizeof(list)), "");
@@ -199,7 +182,7 @@ test_commit_steps(void **state)
 	qt_spool_new(&s);
 	commit_spool_init(&cs, s.fd);
 	for (round = 0; round < 2; round++) {
-		msgid = new_message(&cs, BODY);
+		msgid = qt_message(&cs, BODY);
 		ce.evpid = ids_evpid_new(msgid);
 		enc = qt_encode(ce.evpid, "bob@example.net", &ce.len);
 		ce.data = enc;
@@ -278,7 +261,7 @@ test_commit_fails(void **state)
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		qt_spool_new(&s);
 		commit_spool_init(&cs, s.fd);
-		msgid = new_message(&cs, BODY);
+		msgid = qt_message(&cs, BODY);
 		ce.evpid = ids_evpid_new(msgid);
 		enc = qt_encode(ce.evpid, "bob@example.net", &ce.len);
 		ce.data = enc;
@@ -322,7 +305,7 @@ test_commit_fails_no_purge(void **state)
 	(void)state;
 	qt_spool_new(&s);
 	commit_spool_init(&cs, s.fd);
-	msgid = new_message(&cs, BODY);
+	msgid = qt_message(&cs, BODY);
 	ce.evpid = ids_evpid_new(msgid);
 	enc = qt_encode(ce.evpid, "bob@example.net", &ce.len);
 	ce.data = enc;
@@ -422,7 +405,7 @@ test_bucket_recreated(void **state)
 	qt_spool_new(&s);
 	commit_spool_init(&cs, s.fd);
 	for (i = 0; i < 2; i++) {
-		msgid = new_message(&cs, BODY);
+		msgid = qt_message(&cs, BODY);
 		ce.evpid = ids_evpid_new(msgid);
 		enc = qt_encode(ce.evpid, "bob@example.net", &ce.len);
 		ce.data = enc;

@@ -26,19 +26,6 @@
 #define BODY1	"Subject: first\r\n\r\na longer first body\r\n"
 #define BODY2	"Subject: 2\r\n\r\nb\r\n"
 
-static uint32_t
-new_message(struct commit_spool *cs, const char *body)
-{
-	struct commit_result res;
-	uint32_t msgid;
-	int fd;
-
-	assert_int_equal(commit_create(cs, &msgid, &fd, &res), 0);
-	assert_int_equal(write(fd, body, strlen(body)), (ssize_t)strlen(body));
-	close(fd);
-	return msgid;
-}
-
 /* Commit msgid with one envelope; its evpid and encoding. */
 static uint64_t
 commit_one(struct commit_spool *cs, uint32_t msgid, uint8_t **enc,
@@ -90,7 +77,7 @@ test_reuse(void **state)
 	(void)state;
 	qt_spool_new(&s);
 	commit_spool_init(&cs, s.fd);
-	msgid = new_message(&cs, BODY1);
+	msgid = qt_message(&cs, BODY1);
 	evpid = commit_one(&cs, msgid, &enc, &len);
 	free(enc);
 	snprintf(dir, sizeof(dir), "queue/%02x/%08x", msgid & 0xff, msgid);
@@ -118,7 +105,7 @@ test_reuse(void **state)
 	assert_int_equal(size(s.fd, file), 0);
 
 	/* the next message takes it: same directory and files */
-	msgid2 = new_message(&cs, BODY2);
+	msgid2 = qt_message(&cs, BODY2);
 	assert_string_equal(qt_list(s.fd, "free", list, sizeof(list)), "");
 	snprintf(dir, sizeof(dir), "incoming/%08x", msgid2);
 	assert_true(inode(s.fd, dir) == idir);
@@ -167,7 +154,7 @@ test_remove_keeps(void **state)
 	(void)state;
 	qt_spool_new(&s);
 	commit_spool_init(&cs, s.fd);
-	msgid = new_message(&cs, BODY1);
+	msgid = qt_message(&cs, BODY1);
 	for (i = 0; i < 2; i++) {
 		ce[i].evpid = ids_evpid_new(msgid);
 		enc[i] = qt_encode(ce[i].evpid, "bob@example.net", &ce[i].len);
@@ -327,18 +314,18 @@ test_remove_incoming(void **state)
 	(void)state;
 	qt_spool_new(&s);
 	commit_spool_init(&cs, s.fd);
-	msgid = new_message(&cs, BODY1);
+	msgid = qt_message(&cs, BODY1);
 	assert_int_equal(commit_remove_incoming(&cs, msgid, 1), 0);
 	assert_string_equal(qt_list(s.fd, "incoming", list, sizeof(list)), "");
 	assert_int_equal(strlen(qt_list(s.fd, "free", list, sizeof(list))), 8);
 	/* the pool full: removed where it is */
 	cs.spares.reserved = RECYCLE_MAX;
-	msgid = new_message(&cs, BODY1);
+	msgid = qt_message(&cs, BODY1);
 	assert_int_equal(commit_remove_incoming(&cs, msgid, 1), 0);
 	assert_string_equal(qt_list(s.fd, "incoming", list, sizeof(list)), "");
 	cs.spares.reserved = 0;
 	/* a delivery may still read it: removed, never kept */
-	msgid = new_message(&cs, BODY1);
+	msgid = qt_message(&cs, BODY1);
 	assert_int_equal(commit_remove_incoming(&cs, msgid, 0), 0);
 	assert_string_equal(qt_list(s.fd, "incoming", list, sizeof(list)), "");
 	assert_string_equal(qt_list(s.fd, "free", list, sizeof(list)), "");

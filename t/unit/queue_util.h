@@ -18,7 +18,9 @@
 #include <unistd.h>
 
 #include "lib/ids.h"
+#include "queue/commit.h"
 #include "queue/envelope.h"
+#include "queue/queue_msg.h"
 #include "queue/spool.h"
 #include "queue/spoolfs.h"
 
@@ -162,6 +164,23 @@ qt_encode(uint64_t evpid, const char *rcpt, size_t *lenp)
 	if (envelope_encode(&e, &buf, lenp, err, sizeof(err)) == -1)
 		fail_msg("envelope_encode: %s", err);
 	return buf;
+}
+
+/* create + body: the msgid, its message fd closed. */
+static inline uint32_t
+qt_message(struct commit_spool *cs, const char *body)
+{
+	struct commit_result res;
+	uint32_t msgid;
+	int fd;
+
+	assert_int_equal(commit_create(cs, &msgid, &fd, &res), 0);
+	assert_int_equal(res.status, QUEUE_OK);
+	assert_true(msgid != 0);
+	assert_int_equal(fcntl(fd, F_GETFL) & O_ACCMODE, O_WRONLY);
+	assert_int_equal(write(fd, body, strlen(body)), (ssize_t)strlen(body));
+	close(fd);
+	return msgid;
 }
 
 #endif
