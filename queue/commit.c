@@ -36,7 +36,7 @@ static int	commit_incoming_dir(struct commit_spool *, uint32_t,
 		    const char *);
 static void	commit_drop_incoming(struct commit_spool *, const char *,
 		    uint32_t, int);
-static int	commit_envelope_file(int, const char *, int);
+static int	commit_envelope_file(int, const char *, int, off_t *);
 static int	commit_write_envelope(int, const struct commit_envelope *,
 		    int, enum commit_step *);
 static int	commit_to_purge(struct commit_spool *, const char *,
@@ -250,14 +250,16 @@ done:
 
 /*
  * incoming/<msgid>/<evpid>, a new file, or for the first envelope of a
- * spare directory the spare file renamed (recycle.c).
+ * spare directory the spare file renamed (recycle.c), *old bytes long:
+ * the writer cuts it to what it wrote.
  */
 static int
-commit_envelope_file(int dfd, const char *name, int first)
+commit_envelope_file(int dfd, const char *name, int first, off_t *old)
 {
+	*old = 0;
 	if (first) {
 		if (renameat(dfd, RECYCLE_SPARE, dfd, name) == 0)
-			return recycle_open(dfd, name);
+			return recycle_open_spare(dfd, name, old);
 		if (errno != ENOENT)
 			return -1;
 	}
@@ -273,13 +275,14 @@ commit_write_envelope(int dfd, const struct commit_envelope *ce, int first,
 	char name[IDS_EVPID_SIZE];
 	size_t off = 0;
 	ssize_t n;
+	off_t old;
 	int fd, saved;
 
 	*step = COMMIT_STEP_WRITE_ENVELOPE;
 	ids_evpid_fmt(ce->evpid, name);
 	if (commit_inject(*step, ids_evpid_msgid(ce->evpid)) == -1)
 		return -1;
-	if ((fd = commit_envelope_file(dfd, name, first)) == -1)
+	if ((fd = commit_envelope_file(dfd, name, first, &old)) == -1)
 		return -1;
 	while (off < ce->len) {
 		if ((n = write(fd, ce->data + off, ce->len - off)) == -1) {
@@ -289,6 +292,9 @@ commit_write_envelope(int dfd, const struct commit_envelope *ce, int first,
 		}
 		off += (size_t)n;
 	}
+	/* A spare written over: what is left of the old envelope goes. */
+	if (old > (off_t)ce->len && ftruncate(fd, (off_t)ce->len) == -1)
+		goto fail;
 	/* Made durable with the rest by the commit's first group sync. */
 	*step = COMMIT_STEP_FSYNC_ENVELOPE;
 	if (commit_inject(*step, ids_evpid_msgid(ce->evpid)) == -1)
@@ -518,7 +524,7 @@ commit_remove_incoming(struct commit_spool *cs, uint32_t msgid, int reuse)
 	char path[SPOOLFS_PATH_MAX];
 
 	snprintf(path, sizeof(path), SPOOL_INCOMING "/%08x", msgid);
-	if (reuse && recycle_keep(&cs->spares, cs->fd, cs->fd, path))
+	if (reuse && recycle_keep(&cs->spares, cs->fd, cs->fd, path, NULL))
 		return 0;
 	snprintf(path, sizeof(path), SPOOL_INCOMING "/%08x/" COMMIT_MESSAGE,
 	    msgid);

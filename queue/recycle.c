@@ -6,9 +6,9 @@
  * three for the next one makes each creation slower the busier it is.
  * Instead, a message directory that is no longer wanted and holds only
  * its message and at most one other file is moved to free/ and emptied
- * there, that file renamed "spare"; the next CREATE renames it into
- * incoming/, and the message's first envelope takes over the spare's
- * inode (commit.c). At most RECYCLE_MAX are kept, the rest are deleted
+ * there (the message emptied), that file renamed "spare"; the next
+ * CREATE renames it into incoming/, and the message's first envelope is
+ * written over the spare (commit.c). At most RECYCLE_MAX are kept, the rest are deleted
  * as before. free/ is emptied at start (walk.c): nothing in it ever
  * matters after a crash.
  * The pool is shared: the purge job (a worker) and the LMTP front (the
@@ -131,17 +131,20 @@ recycle_empty(int dfd, const char *name)
 	return close(fd);
 }
 
-/* In a directory now in free/: other becomes the spare, both emptied. */
+/*
+ * In a directory now in free/: other becomes the spare, the message is
+ * emptied. The spare keeps its bytes: only the queue writes envelopes,
+ * and the next one overwrites it in place and cuts it to its length
+ * (recycle_open_spare()), so its block is neither freed nor allocated
+ * again. The message is emptied here: the smtp role writes it, and must
+ * never be handed anything of another message.
+ */
 static int
 recycle_ready(int dfd, const char *other)
 {
-	if (other[0] != '\0') {
-		if (strcmp(other, RECYCLE_SPARE) != 0 &&
-		    renameat(dfd, other, dfd, RECYCLE_SPARE) == -1)
-			return -1;
-		if (recycle_empty(dfd, RECYCLE_SPARE) == -1)
-			return -1;
-	}
+	if (other[0] != '\0' && strcmp(other, RECYCLE_SPARE) != 0 &&
+	    renameat(dfd, other, dfd, RECYCLE_SPARE) == -1)
+		return -1;
 	return recycle_empty(dfd, COMMIT_MESSAGE);
 }
 
@@ -170,13 +173,37 @@ recycle_open(int dfd, const char *name)
 }
 
 /*
+ * The spare envelope file, renamed to name, opened for writing as it is:
+ * its size in *size, for the writer to cut it to what it wrote. A
+ * descriptor, or -1 with errno.
+ */
+int
+recycle_open_spare(int dfd, const char *name, off_t *size)
+{
+	struct stat st;
+	int fd;
+
+	if ((fd = openat(dfd, name, O_WRONLY | O_NOFOLLOW | O_CLOEXEC)) == -1)
+		return -1;
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		errno = EINVAL;
+		return -1;
+	}
+	*size = st.st_size;
+	return fd;
+}
+
+/*
  * The message directory name (relative to fromfd) is not wanted any
  * more: 1 if it left name (kept in free/, or removed when it could not be
  * made ready), 0 if it is still there for the caller to remove (the pool
- * is full, it holds something else, or an error).
+ * is full, it holds something else, or an error). With only, the file
+ * beside the message must be that one (an envelope known to be its last).
  */
 int
-recycle_keep(struct recycle *r, int spoolfd, int fromfd, const char *name)
+recycle_keep(struct recycle *r, int spoolfd, int fromfd, const char *name,
+    const char *only)
 {
 	char other[NAME_MAX + 1], to[RECYCLE_PATH_MAX];
 	uint32_t id = 0;
@@ -189,7 +216,8 @@ recycle_keep(struct recycle *r, int spoolfd, int fromfd, const char *name)
 		recycle_release(r, 0, 0);
 		return 0;
 	}
-	if (recycle_inspect(dfd, other, sizeof(other)) == 0) {
+	if (recycle_inspect(dfd, other, sizeof(other)) == 0 &&
+	    (only == NULL || strcmp(other, only) == 0)) {
 		id = ids_msgid_new();
 		snprintf(to, sizeof(to), SPOOL_FREE "/%08x", id);
 		if (spoolfs_rename_noreplace(fromfd, name, spoolfd, to) == 0) {
@@ -250,7 +278,7 @@ recycle_sweep_one(int dfd, const char *name, void *arg)
 {
 	struct recycle_sweep *sw = arg;
 
-	if (recycle_keep(sw->r, sw->spoolfd, dfd, name)) {
+	if (recycle_keep(sw->r, sw->spoolfd, dfd, name, NULL)) {
 		sw->kept++;
 		return 0;
 	}

@@ -11,9 +11,10 @@
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #define RECYCLE_MAX	128		/* spare directories kept */
-#define RECYCLE_SPARE	"spare"		/* the envelope file, emptied */
+#define RECYCLE_SPARE	"spare"		/* the envelope file, overwritten */
 
 /* The spares ready in free/, shared by the loop thread and the workers. */
 struct recycle {
@@ -25,9 +26,10 @@ struct recycle {
 
 void	recycle_init(struct recycle *);
 void	recycle_clear(struct recycle *);
-int	recycle_keep(struct recycle *, int, int, const char *);
+int	recycle_keep(struct recycle *, int, int, const char *, const char *);
 int	recycle_take(struct recycle *, int, const char *);
 int	recycle_open(int, const char *);
+int	recycle_open_spare(int, const char *, off_t *);
 int	recycle_sweep(struct recycle *, int, const char *, const atomic_int *,
 	    size_t *, size_t *);
 

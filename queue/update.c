@@ -307,7 +307,8 @@ update_purge(int spoolfd, struct recycle *spares, uint64_t evpid,
 	res->step = UPDATE_STEP_PURGE;
 	if (update_inject(UPDATE_STEP_PURGE, evpid) == -1)
 		return -1;
-	if (spares != NULL && recycle_keep(spares, spoolfd, spoolfd, dir)) {
+	if (spares != NULL &&
+	    recycle_keep(spares, spoolfd, spoolfd, dir, NULL)) {
 		res->recycled = 1;
 		res->step = UPDATE_STEP_NONE;
 		return 0;
@@ -336,9 +337,19 @@ update_remove(int spoolfd, struct recycle *spares, uint64_t evpid,
 
 	memset(res, 0, sizeof(*res));
 	ids_evpid_fmt(evpid, name);
+	if (update_msgdir(dir, sizeof(dir), evpid) == -1) {
+		update_fail(res, UPDATE_STEP_OPEN_DIR, errno);
+		return -1;
+	}
+	/* The common case first: the message's only envelope, kept whole. */
+	if (spares != NULL && update_inject(UPDATE_STEP_PURGE, evpid) == 0 &&
+	    recycle_keep(spares, spoolfd, spoolfd, dir, name)) {
+		res->recycled = 1;
+		res->status = QUEUE_OK;
+		return 0;
+	}
 	step = UPDATE_STEP_OPEN_DIR;
-	if (update_msgdir(dir, sizeof(dir), evpid) == -1 ||
-	    update_inject(step, evpid) == -1 ||
+	if (update_inject(step, evpid) == -1 ||
 	    (dfd = openat(spoolfd, dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
 	    O_CLOEXEC)) == -1)
 		goto fail;

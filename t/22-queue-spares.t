@@ -1,6 +1,7 @@
 # 22-queue-spares.t: a delivered message's directory is kept in free/
-# (queue/recycle.c, design.md "The queue role"), emptied, and the next
-# message is written into the same directory and files (same inodes);
+# (queue/recycle.c, design.md "The queue role"), its message emptied,
+# and the next message is written into the same directory and files (same
+# inodes, the envelope written over the old one);
 # what is in free/ never reaches a Maildir, and free/ is emptied when the
 # daemon starts again.
 use strict;
@@ -43,8 +44,9 @@ sub spares {
 
 my $c = SmtpClient->new($d->port);
 $c->cmd("EHLO client.example");
-my $r = $c->mail('sender@example.net', "$user\@example.org",
-    "Subject: first\r\n\r\n" . ("first body line\r\n" x 200));
+# a long sender: the first envelope is the longer one
+my $r = $c->mail('a.long.sender.address.of.the.first.message@example.net',
+    "$user\@example.org", "Subject: first\r\n\r\n" . ("first body line\r\n" x 200));
 my ($first) = $r =~ /^250 2\.0\.0 ([0-9a-f]{8}) /;
 ok($first, "the first message is accepted");
 ok(SmtpdTest::wait_for(sub { (() = SmtpdTest::maildir_files($new)) == 1 }), "and delivered");
@@ -53,13 +55,14 @@ ok(SmtpdTest::wait_for(sub { keys %{ spares() } == 1 }), "its directory waits in
 my ($name, $files) = %{ spares() };
 is_deeply([sort keys %{ $files // {} }], [qw(message spare)],
     "holding the message file and the envelope file, renamed spare");
-is_deeply([map { $files->{$_}[1] } qw(message spare)], [0, 0], "both emptied");
+is($files->{message}[1], 0, "the message emptied");
+cmp_ok($files->{spare}[1], '>', 0, "the envelope kept, to be written over");
 is_deeply([$d->spool_entries("purge")], [], "nothing went to purge/");
 
 # mda paused: the next message stays queued, in the spare's files
 my ($crc) = CtlTest::ctl($ctl, "pause", "mda");
 is($crc, 0, "smtpctl pause mda");
-$r = $c->mail('sender@example.net', "$user\@example.org", "Subject: second\r\n\r\nshort\r\n");
+$r = $c->mail('b@example.net', "$user\@example.org", "Subject: second\r\n\r\nshort\r\n");
 my ($second) = $r =~ /^250 2\.0\.0 ([0-9a-f]{8}) /;
 ok($second, "the second message is accepted");
 my $q = $d->queued->{$second // ''};
@@ -69,6 +72,10 @@ is((stat($q->{dir}))[1], (stat("$spool/queue/" . substr($second, 6, 2) . "/$seco
 is((stat("$q->{dir}/message"))[1], $files->{message}[0], "the message file is the spare's inode");
 is((stat($q->{envelopes}[0]))[1], $files->{spare}[0], "the envelope file is the spare's inode");
 like($q->{message}, qr/\nSubject: second\r\n\r\nshort\r\n\z/, "holding the new message only");
+my $env = SmtpdTest::slurp($q->{envelopes}[0]) // '';
+like($env, qr/b\@example\.net/, "the envelope is the new message's");
+unlike($env, qr/first\.message/, "cut to its own length, nothing of the old one after it");
+cmp_ok(length($env), '<', $files->{spare}[1], "shorter than the spare was");
 unlike($q->{message}, qr/first body line/, "with nothing left of the first");
 
 ($crc) = CtlTest::ctl($ctl, "resume", "mda");
