@@ -285,13 +285,25 @@ sub spit {
 	close $fh or die "bench: $path: $!\n";
 }
 
+# A free loopback port below the kernel's ephemeral range: a port the
+# kernel hands out (LocalPort 0) may be taken as the local end of some
+# connection (the sink's probe, smtp-source) before the server binds it.
 sub free_port {
-	my $s = IO::Socket::INET->new(Listen => 1, LocalAddr => '127.0.0.1',
-	    LocalPort => 0, Proto => 'tcp', ReuseAddr => 1)
-	    or die "bench: free_port: $!\n";
-	my $port = $s->sockport;
-	close $s;
-	return $port;
+	my $low = 32768;
+	if (open(my $fh, '<', '/proc/sys/net/ipv4/ip_local_port_range')) {
+		($low) = split ' ', (<$fh> // '');
+		close $fh;
+	}
+	$low = 32768 unless defined $low && $low =~ /^\d+$/ && $low > 11000;
+	for (1 .. 200) {
+		my $port = 10000 + int(rand($low - 10000));
+		my $s = IO::Socket::INET->new(Listen => 1,
+		    LocalAddr => '127.0.0.1', LocalPort => $port,
+		    Proto => 'tcp', ReuseAddr => 1) or next;
+		close $s;
+		return $port;
+	}
+	die "bench: free_port: no free port below $low\n";
 }
 
 sub cmd_out {
