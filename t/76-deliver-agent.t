@@ -16,7 +16,6 @@ use FindBin;
 use lib "$FindBin::Bin/lib";
 use Test::More;
 use File::Copy qw(copy);
-use File::Path qw(remove_tree);
 use Fcntl qw(F_SETFD);
 use POSIX qw(dup2);
 use Socket qw(AF_UNIX SOCK_SEQPACKET PF_UNSPEC);
@@ -29,20 +28,11 @@ plan skip_all => "no delivery user" unless defined $user;
 my $BUILD = SmtpdTest::build();
 my $IDLE = 5;		# AGENT_IDLE
 
-# smtpd copied beside the fake agent, in the build tree if we may write
-# there (a temp dir may be mounted noexec); removed at the end.
-my $bin;
-END { remove_tree($bin) if defined $bin && -d $bin }
+# smtpd copied beside the fake agent (SmtpdTest::smtpd_copy).
 sub fake_bin {
-	if (-w "$BUILD/t") {
-		$bin = "$BUILD/t/agent-bin-$$";
-		mkdir $bin, 0755 or die "$bin: $!";
-	} else {
-		$bin = SmtpdTest::tempdir_public();
-	}
-	copy("$BUILD/smtpd", "$bin/smtpd") or die "copy smtpd: $!";
+	my $bin = SmtpdTest::smtpd_copy("agent");
 	copy("$BUILD/t/deliver-agent-fake", "$bin/deliver") or die "copy fake: $!";
-	chmod 0755, "$bin/smtpd", "$bin/deliver";
+	chmod 0755, "$bin/deliver";
 	mkdir "$bin/real", 0755 or die "$bin/real: $!";
 	symlink("$BUILD/deliver", "$bin/real/deliver") or die "symlink: $!";
 	return $bin;

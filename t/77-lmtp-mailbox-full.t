@@ -14,8 +14,6 @@ use warnings;
 use FindBin;
 use lib "$FindBin::Bin/lib";
 use Test::More;
-use File::Copy qw(copy);
-use File::Path qw(remove_tree);
 use Time::HiRes qw(sleep time);
 use SmtpdTest;
 use SmtpClient;
@@ -24,18 +22,8 @@ my $user = SmtpdTest::delivery_user();
 plan skip_all => "no delivery user" unless defined $user;
 my $BUILD = SmtpdTest::build();
 
-# smtpd copied beside the wrapper, in the build tree if we may write
-# there (a temp dir may be mounted noexec); removed at the end.
-my $bin;
-END { remove_tree($bin) if defined $bin && -d $bin }
-if (-w "$BUILD/t") {
-	$bin = "$BUILD/t/fsize-bin-$$";
-	mkdir $bin, 0755 or die "$bin: $!";
-} else {
-	$bin = SmtpdTest::tempdir_public();
-}
-copy("$BUILD/smtpd", "$bin/smtpd") or die "copy smtpd: $!";
-chmod 0755, "$bin/smtpd";
+# smtpd copied beside the wrapper (SmtpdTest::smtpd_copy).
+my $bin = SmtpdTest::smtpd_copy("fsize");
 # 8 blocks of 512 bytes (dash's unit; bash's is 1024): 4 KB or 8 KB.
 open(my $fh, '>', "$bin/deliver") or die "$bin/deliver: $!";
 print $fh "#!/bin/sh\nulimit -f 8 || exit 75\nexec '$BUILD/deliver' \"\$\@\"\n";

@@ -20,6 +20,8 @@ use strict;
 use warnings;
 use Carp;
 use Cwd qw(abs_path);
+use File::Copy qw(copy);
+use File::Path qw(remove_tree);
 use File::Temp qw(tempdir);
 use IO::Socket::INET;
 use Fcntl qw(O_CREAT O_EXCL O_WRONLY);
@@ -132,6 +134,27 @@ sub tempdir_public {
 	my $dir = tempdir("smtpd-test-XXXXXX", TMPDIR => 1, CLEANUP => 1);
 	# Roles that drop to other users (as root) must reach their files.
 	chmod 0755, $dir;
+	return $dir;
+}
+
+# A directory holding a copy of the build's smtpd, for a test to put its
+# own deliver beside it (the daemon runs the deliver beside itself): in
+# the build tree if we may write there (a temp dir may be mounted
+# noexec), else a temp dir. Removed at exit.
+my @SMTPD_COPIES;
+END { remove_tree($_) for grep { -d } @SMTPD_COPIES }
+sub smtpd_copy {
+	my ($tag) = @_;
+	my $dir;
+	if (-w "$BUILD/t") {
+		$dir = "$BUILD/t/$tag-bin-$$";
+		mkdir $dir, 0755 or croak "$dir: $!";
+		push @SMTPD_COPIES, $dir;
+	} else {
+		$dir = tempdir_public();
+	}
+	copy("$BUILD/smtpd", "$dir/smtpd") or croak "copy smtpd: $!";
+	chmod 0755, "$dir/smtpd";
 	return $dir;
 }
 
