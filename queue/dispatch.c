@@ -28,6 +28,7 @@
 #include "queue/bounce.h"
 #include "queue/commit.h"
 #include "queue/ctl.h"
+#include "queue/lmtp_direct.h"
 #include "queue/lmtp_sync.h"
 #include "queue/mda_msg.h"
 #include "queue/queue.h"
@@ -368,7 +369,7 @@ queue_dispatch_result(struct queue *q, struct ipc_msg *m)
 	if (lmtp_sync_result(q, &in->env, &st))
 		;
 	else if (in->direct)
-		lmtp_sync_late(q, &in->env);
+		lmtp_direct_late(q, &in->env);
 	else
 		dispatch_apply(q, &in->env, &st);
 	free(in);

@@ -17,7 +17,6 @@ struct envelope;
 struct ipc_msg;
 struct queue;
 struct sched_status;
-struct txn;
 
 int	lmtp_sync_request(struct queue *, enum proc_id, struct ipc_msg *);
 void	lmtp_sync_txn_over(struct queue *, uint32_t);
@@ -25,7 +24,5 @@ int	lmtp_sync_result(struct queue *, const struct envelope *,
 	    const struct sched_status *);
 void	lmtp_sync_unread(struct queue *, uint64_t);
 void	lmtp_sync_peer_lost(struct queue *, enum proc_id);
-int	lmtp_sync_direct(struct queue *, struct txn *, uint32_t);
-void	lmtp_sync_late(struct queue *, const struct envelope *);
 
 #endif

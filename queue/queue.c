@@ -28,6 +28,7 @@
 #include "queue/ctl.h"
 #include "queue/envelope.h"
 #include "queue/index.h"
+#include "queue/lmtp_direct.h"
 #include "queue/lmtp_sync.h"
 #include "queue/mda_msg.h"
 #include "queue/queue.h"
@@ -452,7 +453,7 @@ queue_commit(struct queue *q, enum proc_id from, struct ipc_msg *m)
 		return 0;
 	}
 	t->session = req.session ? req.session : t->session;
-	if (lmtp_sync_direct(q, t, m->reqid))
+	if (lmtp_direct(q, t, m->reqid))
 		return 0;
 	t->state = TXN_COMMITTING;
 	queue_commit_start(q, t, m->reqid);
