@@ -526,6 +526,15 @@ commit_remove_incoming(struct commit_spool *cs, uint32_t msgid, int reuse)
 	snprintf(path, sizeof(path), SPOOL_INCOMING "/%08x", msgid);
 	if (reuse && recycle_keep(&cs->spares, cs->fd, cs->fd, path, NULL))
 		return 0;
+	/*
+	 * The spare too (a spare directory that took no envelope): left in
+	 * place it would send the directory to purge/, whose sweep may keep
+	 * it and empty a message a late delivery still reads.
+	 */
+	snprintf(path, sizeof(path), SPOOL_INCOMING "/%08x/" RECYCLE_SPARE,
+	    msgid);
+	if (unlinkat(cs->fd, path, 0) == -1 && errno != ENOENT)
+		return -1;
 	snprintf(path, sizeof(path), SPOOL_INCOMING "/%08x/" COMMIT_MESSAGE,
 	    msgid);
 	if (unlinkat(cs->fd, path, 0) == -1 && errno != ENOENT)

@@ -5,14 +5,19 @@
  * three inodes per message (directory, message, envelope) and allocates
  * three for the next one makes each creation slower the busier it is.
  * Instead, a message directory that is no longer wanted and holds only
- * its message and at most one other file is moved to free/ and emptied
- * there (the message emptied), that file renamed "spare"; the next
- * CREATE renames it into incoming/, and the message's first envelope is
- * written over the spare (commit.c). At most RECYCLE_MAX are kept, the rest are deleted
- * as before. free/ is emptied at start (walk.c): nothing in it ever
- * matters after a crash.
- * The pool is shared: the purge job (a worker) and the LMTP front (the
- * loop thread) fill it, CREATE takes from it.
+ * its message and at most one other file is moved to free/, its message
+ * emptied there and that file renamed "spare"; the next CREATE renames
+ * it into incoming/, and the message's first envelope is written over
+ * the spare (commit.c). At most RECYCLE_MAX are kept, the rest are
+ * deleted as before. free/ is emptied at start (walk.c): nothing in it
+ * ever matters after a crash.
+ * Only a directory whose message nobody reads any more may come here:
+ * emptying it and handing it to the next message would show that
+ * message to a late reader. The callers see to it (update.c: the last
+ * envelope's outcome is in; lmtp_direct.c: no delivery is out; the smtp
+ * role closes its descriptor before ROLLBACK).
+ * The pool is shared: the workers (removals, the purge sweep) and the
+ * loop thread (the LMTP front) fill it, CREATE takes from it.
  */
 #include <sys/types.h>
 #include <sys/stat.h>

@@ -57,18 +57,22 @@ txn_send_rollback(struct smtp_server *srv, uint32_t msgid)
 	    &req, sizeof(req));
 }
 
+/*
+ * The message file closed first: after ROLLBACK the queue may reuse its
+ * directory for another message (queue/recycle.c).
+ */
 void
 session_txn_abort(struct session *s)
 {
+	if (s->txn.msgfd != -1) {
+		close(s->txn.msgfd);
+		s->txn.msgfd = -1;
+	}
 	if (s->txn.msgid) {
 		txn_send_rollback(s->server, s->txn.msgid);
 		log_info("%016llx smtp event=rollback msgid=%08x",
 		    (unsigned long long)s->id, s->txn.msgid);
 		s->txn.msgid = 0;
-	}
-	if (s->txn.msgfd != -1) {
-		close(s->txn.msgfd);
-		s->txn.msgfd = -1;
 	}
 }
 

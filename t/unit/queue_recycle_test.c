@@ -312,7 +312,7 @@ test_remove_incoming(void **state)
 {
 	struct qt_spool s;
 	struct commit_spool cs;
-	char list[QT_LIST_MAX];
+	char list[QT_LIST_MAX], dir[64];
 	uint32_t msgid;
 
 	(void)state;
@@ -328,10 +328,21 @@ test_remove_incoming(void **state)
 	assert_int_equal(commit_remove_incoming(&cs, msgid, 1), 0);
 	assert_string_equal(qt_list(s.fd, "incoming", list, sizeof(list)), "");
 	cs.spares.reserved = 0;
-	/* a delivery may still read it: removed, never kept */
+	/*
+	 * A delivery may still read it: removed where it is, never kept,
+	 * not even through purge/, spare file and all.
+	 */
+	assert_int_equal(mkdirat(s.fd, "purge/m", 0700), 0);
+	qt_write(s.fd, "purge/m/message", "x", 1);
+	qt_write(s.fd, "purge/m/0000000100000001", "y", 1);
+	assert_int_equal(commit_purge(&cs, NULL, NULL), 0);
 	msgid = qt_message(&cs, BODY1);
+	snprintf(dir, sizeof(dir), "incoming/%08x", msgid);
+	assert_string_equal(qt_list(s.fd, dir, list, sizeof(list)),
+	    "message spare");
 	assert_int_equal(commit_remove_incoming(&cs, msgid, 0), 0);
 	assert_string_equal(qt_list(s.fd, "incoming", list, sizeof(list)), "");
+	assert_string_equal(qt_list(s.fd, "purge", list, sizeof(list)), "");
 	assert_string_equal(qt_list(s.fd, "free", list, sizeof(list)), "");
 	commit_spool_clear(&cs);
 	qt_spool_free(&s);
