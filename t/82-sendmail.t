@@ -286,7 +286,8 @@ $d2->start;
 	ok($m, "picked up and delivered at start");
 	like(header($m // ''), qr/^Return-Path: <\Q$me\E\@[^>]+>$/m, "the caller's sender");
 	is(body($m // ''), "while down\n", "the body");
-	like($d2->log, qr/offline event=submitted file=\S+ uid=$< result=Ok/, "logged");
+	# The submitter logs once sendmail has exited, which may be after the delivery.
+	ok($d2->wait_log(qr/offline event=submitted file=\S+ uid=$< result=Ok/), "logged");
 }
 SKIP: {
 	skip "another user's submission needs root", 4 unless defined $other;
@@ -294,12 +295,12 @@ SKIP: {
 	ok($m, "${other}'s message delivered");
 	like(header($m // ''), qr/^Return-Path: <\Q$other\E\@[^>]+>$/m, "submitted as $other");
 	my $ouid = getpwnam($other);
-	like($d2->log, qr/offline event=submitted file=\S+ uid=$ouid result=Ok/, "as ${other}'s uid");
+	ok($d2->wait_log(qr/offline event=submitted file=\S+ uid=$ouid result=Ok/), "as ${other}'s uid");
 	like($d2->log, qr/offline event=skip file=planted /, "the symlink is skipped");
 }
 ok(SmtpdTest::wait_for(sub { -e "$off/garbage.failed" }), "a file that is not an offline file: NAME.failed");
 ok(!-e "$off/garbage", "and no longer under its name");
-like($d2->log, qr/offline event=failed file=garbage uid=$< status=65 result=PermFail kept=garbage\.failed error="sendmail: corrupt offline file: [^"]+"/,
+ok($d2->wait_log(qr/offline event=failed file=garbage uid=$< status=65 result=PermFail kept=garbage\.failed error="sendmail: corrupt offline file: [^"]+"/),
     "logged with sendmail's reason");
 like($d2->log, qr/offline event=skip file=public /, "a file readable by others is skipped");
 ok(SmtpdTest::wait_for(sub { !grep { !m{/(?:planted|public|garbage\.failed)$} } SmtpdTest::maildir_files($off) }),
