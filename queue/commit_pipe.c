@@ -157,14 +157,17 @@ commit_pipe_free(struct commit_pipe *p)
 void
 commit_pipe_kick(struct commit_pipe *p)
 {
+	int wake;
+
 	pthread_mutex_lock(&p->lock);
-	if (p->kick_req == p->kick_done) {
+	if ((wake = p->kick_req == p->kick_done)) {
 		clock_gettime(CLOCK_MONOTONIC, &p->kick_at);
 		p->kick_at.tv_sec += COMMIT_PIPE_KICK_DELAY;
-		pthread_cond_signal(&p->cond);
 	}
 	p->kick_req++;
 	pthread_mutex_unlock(&p->lock);
+	if (wake)
+		pthread_cond_signal(&p->cond);
 }
 
 /* Under lock: whether the syncer has a reason to run a round now. */
@@ -368,8 +371,8 @@ queue_commit_start(struct queue *q, struct txn *t, uint32_t reqid)
 	}
 	pthread_mutex_lock(&p->lock);
 	TAILQ_INSERT_TAIL(&p->staged, pc, entry);
-	pthread_cond_signal(&p->cond);
 	pthread_mutex_unlock(&p->lock);
+	pthread_cond_signal(&p->cond);	/* unlocked: see workers_submit() */
 }
 
 /* The outcome: log line, index, reply to the peer, transaction over. */

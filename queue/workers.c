@@ -151,8 +151,9 @@ workers_submit(struct workers *w, struct workers_job *job)
 	pthread_mutex_lock(&w->lock);
 	*w->todo_tail = job;
 	w->todo_tail = &job->next;
-	pthread_cond_signal(&w->cond);
 	pthread_mutex_unlock(&w->lock);
+	/* after the unlock: a woken worker does not block on the mutex */
+	pthread_cond_signal(&w->cond);
 }
 
 /* Jobs submitted whose done callback has not run yet. */
