@@ -387,7 +387,7 @@ commit_pipe_reply(struct queue *q, struct pcommit *pc)
 		    "result=Ok session=%016llx", pc->msgid, pc->n,
 		    (long long)pc->res.size, (unsigned long long)pc->session);
 		for (i = 0; i < pc->n; i++)
-			queue_dispatch_add(q, &pc->env[i].ie);
+			queue_dispatch_committed(q, &pc->env[i]);
 	} else {
 		log_warnx("%08x queue event=commit envelopes=%zu "
 		    "result=TempFail step=%s error=\"%s\" session=%016llx",

@@ -7,7 +7,9 @@
  * try; failed and expired ones become BOUNCE envelopes in place, a due
  * delay warning adds one beside the deferred envelope, and NOTIFY=SUCCESS
  * turns a delivered one into one (bounce.h); picked BOUNCE envelopes go
- * to bounce.c. Relay ones go to the relay role (IMSG_MTA_TRANSFER),
+ * to bounce.c. An envelope committed a moment ago is read from its copy
+ * in memory (fresh.h) on the loop thread, without a worker. Relay ones
+ * go to the relay role (IMSG_MTA_TRANSFER),
  * which answers the same way (IMSG_MTA_RESULT) and does its own
  * grouping into sessions and transactions.
  * Never loses an envelope: anything unclear leaves it on disk.
@@ -88,6 +90,8 @@ struct job_update {
 static void	dispatch_arm(struct queue *);
 static void	dispatch_timer_cb(struct ev_loop *, ev_timer *, int);
 static void	dispatch_read_run(struct workers_job *);
+static void	dispatch_read_fresh(struct job_read *, const uint8_t *, size_t);
+static void	dispatch_open_message(struct job_read *);
 static void	dispatch_read_done(struct workers_job *);
 static void	dispatch_apply(struct queue *, struct envelope *,
 		    const struct sched_status *);
@@ -102,6 +106,7 @@ void
 queue_dispatch_start(struct queue *q)
 {
 	TAILQ_INIT(&q->inflight);
+	fresh_init(&q->fresh);
 	q->started = time(NULL);
 	sched_conf_default(&q->schedconf);
 	if (q->role->conf->nwarn_interval)
@@ -132,6 +137,17 @@ queue_dispatch_add(struct queue *q, const struct index_entry *ie)
 	dispatch_arm(q);
 }
 
+/* Committed: as above, and its bytes kept for the first read (fresh.h). */
+void
+queue_dispatch_committed(struct queue *q, struct txn_env *te)
+{
+	if (q->sched != NULL) {
+		fresh_keep(&q->fresh, te->evpid, te->data, te->len);
+		te->data = NULL;
+	}
+	queue_dispatch_add(q, &te->ie);
+}
+
 static void
 dispatch_arm(struct queue *q)
 {
@@ -157,6 +173,8 @@ dispatch_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	struct queue *q = w->data;
 	struct sched_item item;
 	struct job_read *j;
+	uint8_t *data;
+	size_t len;
 
 	(void)loop;
 	(void)revents;
@@ -172,9 +190,25 @@ dispatch_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 		j->item = item;
 		j->msgfd = -1;
 		q->ninflight++;
-		workers_submit(q->pool, &j->job);
+		if (item.pick == SCHED_PICK_DELIVER &&
+		    fresh_take(&q->fresh, item.evpid, &data, &len)) {
+			dispatch_read_fresh(j, data, len);
+			free(data);
+			dispatch_read_done(&j->job);
+		} else
+			workers_submit(q->pool, &j->job);
 	}
 	dispatch_arm(q);
+}
+
+/* Loop thread: the envelope from memory, its message from disk. */
+static void
+dispatch_read_fresh(struct job_read *j, const uint8_t *data, size_t len)
+{
+	if (envelope_decode(data, len, &j->env, j->err,
+	    sizeof(j->err)) == -1)
+		return;
+	dispatch_open_message(j);
 }
 
 /* Worker: the envelope from disk and its message, read-only. */
@@ -204,6 +238,16 @@ dispatch_read_run(struct workers_job *job)
 			snprintf(j->err, sizeof(j->err), "read failed");
 		return;
 	}
+	dispatch_open_message(j);
+}
+
+/* The envelope is read: its message, read-only. */
+static void
+dispatch_open_message(struct job_read *j)
+{
+	char path[128];
+	uint32_t msgid = ids_evpid_msgid(j->item.evpid);
+
 	snprintf(path, sizeof(path), SPOOL_QUEUE "/%02x/%08x/" COMMIT_MESSAGE,
 	    COMMIT_BUCKET(msgid), msgid);
 	if ((j->msgfd = openat(j->spoolfd, path, O_RDONLY | O_NOFOLLOW |

@@ -15,6 +15,7 @@
 
 #include "queue/commit.h"
 #include "queue/envelope.h"
+#include "queue/fresh.h"
 #include "queue/index.h"
 #include "queue/scheduler.h"
 #include "smtpd/proc.h"
@@ -81,6 +82,7 @@ struct queue {
 	struct sched_conf	 schedconf;
 	ev_timer		 sched_timer;
 	TAILQ_HEAD(, inflight)	 inflight;
+	struct fresh		 fresh;		/* committed, not yet read */
 	TAILQ_HEAD(, bounce)	 bounces;	/* bounce.c: reports gathering */
 	uint32_t		 bounce_reqid;
 	size_t			 ninflight;	/* reads and local deliveries */
@@ -111,6 +113,7 @@ void		 queue_commit_start(struct queue *, struct txn *, uint32_t);
 /* dispatch.c */
 void		 queue_dispatch_start(struct queue *);
 void		 queue_dispatch_add(struct queue *, const struct index_entry *);
+void		 queue_dispatch_committed(struct queue *, struct txn_env *);
 int		 queue_dispatch_result(struct queue *, struct ipc_msg *);
 /* dispatch.c, for lmtp_sync.c and bounce.c */
 void		 queue_dispatch_apply(struct queue *, struct envelope *,
