@@ -203,6 +203,14 @@ ipc_send(struct ipc_peer *p, uint32_t type, uint32_t reqid, int fd,
 	p->npending++;
 	log_trace(TRACE_IMSG, "ipc: to=%s type=%u reqid=%u len=%zu fd=%d",
 	    p->name, type, reqid, len, fd);
+	/*
+	 * Nothing waiting before it: sent at once. A write watcher costs
+	 * two epoll_ctl and a loop pass per frame; it is only for what the
+	 * socket cannot take now, and for errors, which its callback
+	 * handles outside the caller.
+	 */
+	if (p->head == o && ipc_flush(p) == 0 && p->head == NULL)
+		return 0;
 	ev_io_start(p->loop, &p->wio);
 	return 0;
 }
