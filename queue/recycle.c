@@ -94,33 +94,46 @@ recycle_release(struct recycle *r, uint32_t id, int ready)
 static int
 recycle_inspect(int dfd, char *other, size_t othersz)
 {
-	struct dirent *de;
+	/* the kernel's record (getdents64(2)); aligned for it */
+	struct recycle_dirent {
+		uint64_t	 d_ino;
+		int64_t		 d_off;
+		unsigned short	 d_reclen;
+		unsigned char	 d_type;
+		char		 d_name[];
+	} *de;
+	union {
+		char		 b[2048];
+		uint64_t	 align;
+	} buf;
 	struct stat st;
-	DIR *dir;
-	int fd, message = 0, ret = 0;
+	ssize_t n, off;
+	int message = 0, ret = 0;
 
+	/*
+	 * Read straight from dfd: no opendir's second descriptor and
+	 * buffer, one call for a directory this small and one for its end.
+	 * Only *at() calls use dfd afterwards; its offset does not matter.
+	 */
 	other[0] = '\0';
-	if ((fd = openat(dfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
-		return -1;
-	if ((dir = fdopendir(fd)) == NULL) {
-		close(fd);
-		return -1;
-	}
-	while (ret == 0 && (de = readdir(dir)) != NULL) {
-		if (strcmp(de->d_name, ".") == 0 ||
-		    strcmp(de->d_name, "..") == 0)
-			continue;
-		if (de->d_type != DT_REG && (de->d_type != DT_UNKNOWN ||
-		    fstatat(dfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) == -1 ||
-		    !S_ISREG(st.st_mode)))
-			ret = -1;
-		else if (strcmp(de->d_name, COMMIT_MESSAGE) == 0)
-			message = 1;
-		else if (other[0] != '\0' ||
-		    strlcpy(other, de->d_name, othersz) >= othersz)
-			ret = -1;
-	}
-	closedir(dir);
+	while (ret == 0 && (n = getdents64(dfd, buf.b, sizeof(buf.b))) > 0)
+		for (off = 0; ret == 0 && off < n; off += de->d_reclen) {
+			de = (struct recycle_dirent *)(void *)(buf.b + off);
+			if (strcmp(de->d_name, ".") == 0 ||
+			    strcmp(de->d_name, "..") == 0)
+				continue;
+			if (de->d_type != DT_REG && (de->d_type != DT_UNKNOWN ||
+			    fstatat(dfd, de->d_name, &st,
+			    AT_SYMLINK_NOFOLLOW) == -1 || !S_ISREG(st.st_mode)))
+				ret = -1;
+			else if (strcmp(de->d_name, COMMIT_MESSAGE) == 0)
+				message = 1;
+			else if (other[0] != '\0' || strlcpy(other,
+			    de->d_name, othersz) >= othersz)
+				ret = -1;
+		}
+	if (n == -1)
+		ret = -1;
 	return ret == 0 && message ? 0 : -1;
 }
 
