@@ -421,7 +421,10 @@ queue_dispatch_result(struct queue *q, struct ipc_msg *m)
 	return 0;
 }
 
-/* An outcome, applied to the envelope, then made durable by a worker. */
+/*
+ * An outcome, applied to the envelope, then made durable by a worker; a
+ * delivered message's only envelope is removed here at once.
+ */
 static void
 dispatch_apply(struct queue *q, struct envelope *env,
     const struct sched_status *st)
@@ -453,6 +456,13 @@ dispatch_apply(struct queue *q, struct envelope *env,
 	dispatch_report(q, j, warn, now);
 	j->job.op = j->kind == UPDATE_REMOVE ? "remove" :
 	    j->kind == UPDATE_REPORT ? "report" : "update";
+	/* the usual removal waits for no disk: no worker (update.c) */
+	if (j->kind == UPDATE_REMOVE && !j->warned &&
+	    update_remove_kept(q->spoolfd, &q->cs.spares, j->env.evpid,
+	    &j->res)) {
+		dispatch_update_done(&j->job);
+		return;
+	}
 	workers_submit(q->pool, &j->job);
 }
 

@@ -321,6 +321,30 @@ update_purge(int spoolfd, struct recycle *spares, uint64_t evpid,
 }
 
 /*
+ * update_remove()'s common case alone: evpid is its message's only
+ * envelope, and the directory goes whole to free/ (res->recycled). No
+ * sync and no fsync, so the loop thread may call it. 1 if done; 0 if not
+ * (res is cleared), for update_remove() to do.
+ */
+int
+update_remove_kept(int spoolfd, struct recycle *spares, uint64_t evpid,
+    struct update_result *res)
+{
+	char dir[SPOOLFS_PATH_MAX], name[IDS_EVPID_SIZE];
+
+	memset(res, 0, sizeof(*res));
+	if (spares == NULL || update_inject(UPDATE_STEP_PURGE, evpid) == -1 ||
+	    update_msgdir(dir, sizeof(dir), evpid) == -1)
+		return 0;
+	ids_evpid_fmt(evpid, name);
+	if (!recycle_keep(spares, spoolfd, spoolfd, dir, name))
+		return 0;
+	res->recycled = 1;
+	res->status = QUEUE_OK;
+	return 1;
+}
+
+/*
  * Remove queue/<hh>/<msgid>/<evpid> for good; the message goes with its
  * last envelope to free/ (res->recycled: the caller asks for a group
  * sync) or to purge/ (res->purged: the caller purges, which syncs).
@@ -335,18 +359,13 @@ update_remove(int spoolfd, struct recycle *spares, uint64_t evpid,
 	struct stat st;
 	int dfd = -1, others, saved;
 
-	memset(res, 0, sizeof(*res));
+	/* The common case first: the message's only envelope, kept whole. */
+	if (update_remove_kept(spoolfd, spares, evpid, res))
+		return 0;
 	ids_evpid_fmt(evpid, name);
 	if (update_msgdir(dir, sizeof(dir), evpid) == -1) {
 		update_fail(res, UPDATE_STEP_OPEN_DIR, errno);
 		return -1;
-	}
-	/* The common case first: the message's only envelope, kept whole. */
-	if (spares != NULL && update_inject(UPDATE_STEP_PURGE, evpid) == 0 &&
-	    recycle_keep(spares, spoolfd, spoolfd, dir, name)) {
-		res->recycled = 1;
-		res->status = QUEUE_OK;
-		return 0;
 	}
 	step = UPDATE_STEP_OPEN_DIR;
 	if (update_inject(step, evpid) == -1 ||

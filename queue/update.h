@@ -55,6 +55,8 @@ int	 update_envelope_add(int, const struct envelope *,
 	    struct update_result *);
 int	 update_remove(int, struct recycle *, uint64_t,
 	    struct update_result *);
+int	 update_remove_kept(int, struct recycle *, uint64_t,
+	    struct update_result *);
 const char *update_step_name(enum update_step);
 
 #endif
