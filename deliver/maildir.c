@@ -30,7 +30,16 @@
 /* Deliveries made by this process: the Q<n> of the unique name. */
 static unsigned long maildir_seq;
 
+/*
+ * The Maildir this process last found or made whole (tmp/, new/, cur/):
+ * an agent (-A) delivers to one user's, and checking it for every
+ * message cost a stat and three mkdir. A tmp/ or new/ removed since is
+ * made again when it cannot be opened (maildir_opensub()).
+ */
+static char	maildir_ready[MAILDIR_PATH_MAX];
+
 static int	maildir_mkpath(char *, struct outcome *);
+static int	maildir_opensub(const char *, const char *, struct outcome *);
 static int	maildir_unique(char *, size_t, const struct timespec *,
 		    uint64_t, const char *, uint64_t);
 
@@ -229,6 +238,8 @@ maildir_prepare(const char *dir, struct outcome *o)
 	struct stat st;
 	size_t i;
 
+	if (strcmp(dir, maildir_ready) == 0)
+		return 0;
 	if (stat(dir, &st) == 0) {
 		if (!S_ISDIR(st.st_mode)) {
 			outcome_set(o, OUTCOME_TEMP, "4.2.0", "Maildir %s is "
@@ -259,7 +270,32 @@ maildir_prepare(const char *dir, struct outcome *o)
 			return -1;
 		}
 	}
+	strlcpy(maildir_ready, dir, sizeof(maildir_ready));
 	return 0;
+}
+
+/* DIR/sub (tmp or new) opened; one gone is made again, once. */
+static int
+maildir_opensub(const char *dir, const char *sub, struct outcome *o)
+{
+	char path[MAILDIR_PATH_MAX];
+	int fd;
+
+	if (snprintf(path, sizeof(path), "%s/%s", dir, sub) >=
+	    (int)sizeof(path)) {
+		outcome_set(o, OUTCOME_TEMP, "4.2.0", "Maildir path too long");
+		return -1;
+	}
+	fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd == -1 && errno == ENOENT) {
+		maildir_ready[0] = '\0';
+		if (maildir_prepare(dir, o) == -1)
+			return -1;
+		fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	}
+	if (fd == -1)
+		outcome_errno(o, errno, "open %s", path);
+	return fd;
 }
 
 /* The next unique name: Q<n> counts this process's deliveries from 1. */
@@ -298,20 +334,9 @@ maildir_deliver(const char *dir, struct msgsrc *m, const struct buf *hdrs,
 	if (maildir_host(host, sizeof(host), hostname) == -1)
 		strlcpy(host, "localhost", sizeof(host));
 
-	if (snprintf(path, sizeof(path), "%s/tmp", dir) >= (int)sizeof(path)) {
-		outcome_set(o, OUTCOME_TEMP, "4.2.0", "Maildir path too long");
+	if ((tmpfd = maildir_opensub(dir, "tmp", o)) == -1 ||
+	    (newfd = maildir_opensub(dir, "new", o)) == -1)
 		goto fail;
-	}
-	if ((tmpfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1) {
-		outcome_errno(o, errno, "open %s", path);
-		goto fail;
-	}
-	path[strlen(path) - 3] = '\0';
-	strlcat(path, "new", sizeof(path));	/* same length as "tmp" */
-	if ((newfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1) {
-		outcome_errno(o, errno, "open %s", path);
-		goto fail;
-	}
 
 	/* 1. A new file in tmp/; EEXIST: the next Q<n>. */
 	clock_gettime(CLOCK_REALTIME, &ts);

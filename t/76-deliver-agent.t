@@ -1,6 +1,7 @@
 # 76-deliver-agent.t: maildir deliveries go to a long-lived deliver
 # agent of the user (smtpd/parent_agent.c) instead of a deliver per
-# delivery: messages in a row share one agent, an agent killed while
+# delivery: messages in a row share one agent, a tmp/ removed meanwhile
+# is made again, an agent killed while
 # idle is replaced, an idle one retires after AGENT_IDLE (5 s), pipes
 # still run one deliver each, and no agent outlives the daemon.
 #
@@ -112,12 +113,20 @@ EOF2
 	is(scalar @starts, 1, "$how: one agent started for ten deliveries");
 	unlike($d->log, qr/event=agent-exit/, "$how: and it is still there");
 
+	# tmp/ removed while the agent is idle: made again for the next one.
+	my $tmp = $d->dir . "/mail/$user/Maildir/tmp";
+	ok(rmdir($tmp), "$how: tmp/ removed") or diag("rmdir $tmp: $!");
+	ok($send->("$user\@example.org"), "$how: a message after it is delivered");
+	ok(-d $tmp, "$how: tmp/ made again");
+	is_deeply([subjects($new)], [1 .. 11], "$how: into new/, once");
+	is(scalar(() = agent_starts($d)), 1, "$how: by the same agent");
+
 	# An idle agent killed: noticed, and the next delivery gets a new one.
 	kill 'KILL', $starts[0];
-	ok($d->wait_log(qr/event=agent-exit pid=$starts[0] user=\Q$user\E uses=10 reason=died signal=9/),
+	ok($d->wait_log(qr/event=agent-exit pid=$starts[0] user=\Q$user\E uses=11 reason=died signal=9/),
 	    "$how: the killed idle agent is reaped, reason=died");
 	ok($send->("$user\@example.org"), "$how: the next message is delivered");
-	is_deeply([subjects($new)], [1 .. 11], "$how: into the Maildir, once");
+	is_deeply([subjects($new)], [1 .. 12], "$how: into the Maildir, once");
 	@starts = agent_starts($d);
 	ok(@starts == 2 && $starts[1] != $starts[0], "$how: by a new agent");
 
