@@ -144,7 +144,7 @@ sub tempdir_public {
 my @SMTPD_COPIES;
 END { remove_tree($_) for grep { -d } @SMTPD_COPIES }
 sub smtpd_copy {
-	my ($tag) = @_;
+	my ($tag, $from) = @_;		# $from: another build of smtpd
 	my $dir;
 	if (-w "$BUILD/t") {
 		$dir = "$BUILD/t/$tag-bin-$$";
@@ -153,7 +153,7 @@ sub smtpd_copy {
 	} else {
 		$dir = tempdir_public();
 	}
-	copy("$BUILD/smtpd", "$dir/smtpd") or croak "copy smtpd: $!";
+	copy($from // "$BUILD/smtpd", "$dir/smtpd") or croak "copy smtpd: $!";
 	chmod 0755, "$dir/smtpd";
 	return $dir;
 }
