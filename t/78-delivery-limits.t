@@ -1,14 +1,17 @@
 # 78-delivery-limits.t: the time limits of a local delivery, on a build
 # of smtpd whose limits are short (t/smtpd-short, GNUmakefile: the same
-# sources with a delivery's limit of 6 s instead of 5 minutes, and the
-# LMTP front's wait for an outcome 2 s instead of 6 minutes):
+# sources with three time limits made short, below):
 #   - a command still running at the limit is killed, its process
 #     group with it: a temporary failure, the message stays queued;
 #   - a Maildir delivery whose agent hangs: the agent is killed, the
 #     same outcome, and the next message gets a new agent;
 #   - an LMTP recipient whose mailbox delivery has not ended when the
-#     front stops waiting gets 451 (the others their outcome); the
-#     delivery killed later changes nothing the client was told.
+#     queue stops waiting (2 s instead of 6 minutes) gets 451, the others
+#     their outcome; the delivery killed later changes nothing the
+#     client was told;
+#   - a queue role that never answers (stopped with SIGSTOP): the
+#     session gives up after its own bound (4 s instead of 7 minutes)
+#     with 421, and the answer that comes after it harms nothing.
 # The hanging agent is t/tools/deliver_agent_fake.c's agent-hang.
 use strict;
 use warnings;
@@ -25,6 +28,7 @@ plan skip_all => "no delivery user" unless defined $user;
 my $BUILD = SmtpdTest::build();
 my $LIMIT = 6;		# MDA_TIMEOUT of t/smtpd-short
 my $WAIT = 2;		# LMTP_SYNC_WAIT of t/smtpd-short
+my $FRONT = 4;		# LMTP_FRONT_WAIT of t/smtpd-short
 
 # The short smtpd, the fake agent as its deliver, the real one beneath.
 my $bin = SmtpdTest::smtpd_copy("limits", "$BUILD/t/smtpd-short");
@@ -109,7 +113,34 @@ my $killed = qr/event=delivery rcpt=<\Q$user\E\+agent-hang\@example\.org> .*text
 ok(SmtpdTest::wait_for(sub { (() = $d->log =~ /$killed/g) == 2 }, $LIMIT + 10),
     "LMTP: the delivery is killed at the limit later");
 is(scalar(grep { $_ eq 'lmtp' } subjects()), 1, "LMTP: one copy in the Maildir");
-$l->cmd("QUIT");
+
+# --- the queue stopped while a session waits for its answer
+my ($queue) = grep { SmtpdTest::slurp("/proc/$_/cmdline") =~ /\0-x\0queue\b/ }
+    SmtpdTest::children_of($d->pid);
+ok($queue, "the queue role's pid");
+$l->send("MAIL FROM:<sender\@example.net>\r\nRCPT TO:<$user+agent-hang\@example.org>\r\nDATA\r\n");
+@r = $l->replies(3);
+like($r[2], qr/^354 /, "stopped queue: DATA");
+my $accepted = () = $d->log =~ /smtp event=accepted .*queue=direct/g;
+$t0 = time;
+$l->send("Subject: stopped\r\n\r\nx\r\n.\r\n");
+# COMMIT answered: the session waits, and the queue would answer in 2 s
+ok(SmtpdTest::wait_for(sub { (() = $d->log =~ /smtp event=accepted .*queue=direct/g) > $accepted }, $WAIT),
+    "stopped queue: the transaction is the queue's");
+kill 'STOP', $queue;
+my $reply = $l->reply;
+$took = time - $t0;
+like($reply, qr/^421 4\.4\.2 .*Timeout waiting for local delivery/, "stopped queue: 421 for the waiting session");
+ok($took >= $FRONT - 0.5, sprintf("stopped queue: after the session's bound (%.1fs)", $took));
+ok($l->closed, "stopped queue: and the session is closed");
+kill 'CONT', $queue;
+ok($d->wait_log(qr/smtp event=lmtp-timeout .*result=TempFail/), "stopped queue: logged");
+my $m = SmtpClient->new($d->port(2));
+like($m->cmd("LHLO client.example"), qr/^250 /m, "stopped queue: resumed, a new session is served");
+like($m->mail('sender@example.net', "$user\@example.org", "Subject: resumed\r\n\r\nx\r\n"),
+    qr/^250 2\.0\.0 <\Q$user\E\@example\.org> [0-9a-f]{8} Delivered/, "stopped queue: and delivers");
+$m->cmd("QUIT");
+ok($d->alive, "the daemon is still running");
 
 unlike($d->log, qr/runtime error|ERROR: AddressSanitizer/, "no sanitizer report");
 $d->stop;
