@@ -16,7 +16,6 @@ use warnings;
 use FindBin;
 use lib "$FindBin::Bin/lib";
 use Test::More;
-use File::Copy qw(copy);
 use Fcntl qw(F_SETFD);
 use POSIX qw(dup2);
 use Socket qw(AF_UNIX SOCK_SEQPACKET PF_UNSPEC);
@@ -29,15 +28,6 @@ plan skip_all => "no delivery user" unless defined $user;
 my $BUILD = SmtpdTest::build();
 my $IDLE = 5;		# AGENT_IDLE
 
-# smtpd copied beside the fake agent (SmtpdTest::smtpd_copy).
-sub fake_bin {
-	my $bin = SmtpdTest::smtpd_copy("agent");
-	copy("$BUILD/t/deliver-agent-fake", "$bin/deliver") or die "copy fake: $!";
-	chmod 0755, "$bin/deliver";
-	mkdir "$bin/real", 0755 or die "$bin/real: $!";
-	symlink("$BUILD/deliver", "$bin/real/deliver") or die "symlink: $!";
-	return $bin;
-}
 
 # `deliver -A -d USER` with its socket closed at once exits 0 (EOF).
 sub real_agent {
@@ -61,7 +51,7 @@ sub real_agent {
 
 sub agent_starts {
 	my ($d) = @_;
-	return $d->log =~ /parent event=agent-start pid=(\d+) user=\Q$user\E\b/g;
+	return $d->agent_starts($user);
 }
 
 sub deliveries {
@@ -193,7 +183,7 @@ sub misbehaviours {
 	unlike($d->log, qr/event=delivery rcpt=<\Q$user\E\+agent-hang/, "agent-hang: still out at the stop");
 }
 
-scenario("fake agent", bin => fake_bin(), more => \&misbehaviours);
+scenario("fake agent", bin => SmtpdTest::fake_agent_copy("agent"), more => \&misbehaviours);
 ok(real_agent(), "the build's deliver has an agent mode: exits 0 at EOF");
 scenario("deliver -A", bin => $BUILD);
 done_testing();

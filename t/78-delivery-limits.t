@@ -18,7 +18,6 @@ use warnings;
 use FindBin;
 use lib "$FindBin::Bin/lib";
 use Test::More;
-use File::Copy qw(copy);
 use Time::HiRes qw(sleep time);
 use SmtpdTest;
 use SmtpClient;
@@ -31,11 +30,7 @@ my $WAIT = 2;		# LMTP_SYNC_WAIT of t/smtpd-short
 my $FRONT = 4;		# LMTP_FRONT_WAIT of t/smtpd-short
 
 # The short smtpd, the fake agent as its deliver, the real one beneath.
-my $bin = SmtpdTest::smtpd_copy("limits", "$BUILD/t/smtpd-short");
-copy("$BUILD/t/deliver-agent-fake", "$bin/deliver") or die "copy fake: $!";
-chmod 0755, "$bin/deliver";
-mkdir "$bin/real", 0755 or die "$bin/real: $!";
-symlink("$BUILD/deliver", "$bin/real/deliver") or die "symlink: $!";
+my $bin = SmtpdTest::fake_agent_copy("limits", "$BUILD/t/smtpd-short");
 
 my $d = SmtpdTest->new(bin => $bin, conf => <<'EOF2');
 listen on 127.0.0.1 port @PORT@
@@ -54,9 +49,7 @@ sub subjects {
 	    SmtpdTest::maildir_files($new);
 }
 
-sub agent_starts {
-	return $d->log =~ /parent event=agent-start pid=(\d+) user=\Q$user\E\b/g;
-}
+sub agent_starts { return $d->agent_starts($user) }
 
 my $c = SmtpClient->new($d->port);
 $c->cmd("EHLO client.example");

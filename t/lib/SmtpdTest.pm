@@ -158,6 +158,24 @@ sub smtpd_copy {
 	return $dir;
 }
 
+# smtpd_copy() with t/tools/deliver_agent_fake.c as its deliver and the
+# build's deliver as real/deliver, which the fake runs per request.
+sub fake_agent_copy {
+	my ($tag, $from) = @_;
+	my $dir = smtpd_copy($tag, $from);
+	copy("$BUILD/t/deliver-agent-fake", "$dir/deliver") or croak "copy fake: $!";
+	chmod 0755, "$dir/deliver";
+	mkdir "$dir/real", 0755 or croak "$dir/real: $!";
+	symlink("$BUILD/deliver", "$dir/real/deliver") or croak "symlink: $!";
+	return $dir;
+}
+
+# Pids of the deliver agents the daemon started for USER, in order.
+sub agent_starts {
+	my ($self, $user) = @_;
+	return $self->log =~ /parent event=agent-start pid=(\d+) user=\Q$user\E\b/g;
+}
+
 # Make directory PATH (mode 0755) for a delivering user UID:GID.
 sub owned_dir {
 	my ($path, $uid, $gid) = @_;
