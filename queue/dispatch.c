@@ -78,6 +78,7 @@ struct job_update {
 	enum sched_action	 act;
 	enum update_kind	 kind;
 	const char		*reason;	/* static, for a drop's log */
+	int			 kept_tried;	/* update_remove_kept() said no */
 	struct envelope		 env;
 	struct update_result	 res;
 	int			 ret;
@@ -457,11 +458,13 @@ dispatch_apply(struct queue *q, struct envelope *env,
 	j->job.op = j->kind == UPDATE_REMOVE ? "remove" :
 	    j->kind == UPDATE_REPORT ? "report" : "update";
 	/* the usual removal waits for no disk: no worker (update.c) */
-	if (j->kind == UPDATE_REMOVE && !j->warned &&
-	    update_remove_kept(q->spoolfd, &q->cs.spares, j->env.evpid,
-	    &j->res)) {
-		dispatch_update_done(&j->job);
-		return;
+	if (j->kind == UPDATE_REMOVE && !j->warned) {
+		j->kept_tried = 1;
+		if (update_remove_kept(q->spoolfd, &q->cs.spares,
+		    j->env.evpid, &j->res)) {
+			dispatch_update_done(&j->job);
+			return;
+		}
 	}
 	workers_submit(q->pool, &j->job);
 }
@@ -528,7 +531,10 @@ dispatch_update_run(struct workers_job *job)
 
 	if (j->warned)
 		j->wret = update_envelope_add(j->spoolfd, &j->warn, &j->wres);
-	if (j->kind == UPDATE_REMOVE)
+	if (j->kind == UPDATE_REMOVE && j->kept_tried)
+		j->ret = update_remove_unkept(j->spoolfd, &j->q->cs.spares,
+		    j->env.evpid, &j->res);
+	else if (j->kind == UPDATE_REMOVE)
 		j->ret = update_remove(j->spoolfd, &j->q->cs.spares,
 		    j->env.evpid, &j->res);
 	else

@@ -354,14 +354,27 @@ int
 update_remove(int spoolfd, struct recycle *spares, uint64_t evpid,
     struct update_result *res)
 {
+	/* The common case first: the message's only envelope, kept whole. */
+	if (update_remove_kept(spoolfd, spares, evpid, res))
+		return 0;
+	return update_remove_unkept(spoolfd, spares, evpid, res);
+}
+
+/*
+ * update_remove() once update_remove_kept() said no: other envelopes
+ * beside it, no spare to be made, or an error. Waits for the disk (an
+ * fsync of the directory): a worker's.
+ */
+int
+update_remove_unkept(int spoolfd, struct recycle *spares, uint64_t evpid,
+    struct update_result *res)
+{
 	char dir[SPOOLFS_PATH_MAX], name[IDS_EVPID_SIZE];
 	enum update_step step;
 	struct stat st;
 	int dfd = -1, others, saved;
 
-	/* The common case first: the message's only envelope, kept whole. */
-	if (update_remove_kept(spoolfd, spares, evpid, res))
-		return 0;
+	memset(res, 0, sizeof(*res));
 	ids_evpid_fmt(evpid, name);
 	if (update_msgdir(dir, sizeof(dir), evpid) == -1) {
 		update_fail(res, UPDATE_STEP_OPEN_DIR, errno);

@@ -57,6 +57,8 @@ int	 update_remove(int, struct recycle *, uint64_t,
 	    struct update_result *);
 int	 update_remove_kept(int, struct recycle *, uint64_t,
 	    struct update_result *);
+int	 update_remove_unkept(int, struct recycle *, uint64_t,
+	    struct update_result *);
 const char *update_step_name(enum update_step);
 
 #endif
