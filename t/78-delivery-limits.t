@@ -6,11 +6,11 @@
 #   - a Maildir delivery whose agent hangs: the agent is killed, the
 #     same outcome, and the next message gets a new agent;
 #   - an LMTP recipient whose mailbox delivery has not ended when the
-#     queue stops waiting (2 s instead of 6 minutes) gets 451, the others
+#     queue stops waiting (4 s instead of 6 minutes) gets 451, the others
 #     their outcome; the delivery killed later changes nothing the
 #     client was told;
 #   - a queue role that never answers (stopped with SIGSTOP): the
-#     session gives up after its own bound (4 s instead of 7 minutes)
+#     session gives up after its own bound (7 s instead of 7 minutes)
 #     with 421, and the answer that comes after it harms nothing.
 # The hanging agent is t/tools/deliver_agent_fake.c's agent-hang.
 use strict;
@@ -25,9 +25,9 @@ use SmtpClient;
 my $user = SmtpdTest::delivery_user();
 plan skip_all => "no delivery user" unless defined $user;
 my $BUILD = SmtpdTest::build();
-my $LIMIT = 6;		# MDA_TIMEOUT of t/smtpd-short
-my $WAIT = 2;		# LMTP_SYNC_WAIT of t/smtpd-short
-my $FRONT = 4;		# LMTP_FRONT_WAIT of t/smtpd-short
+my $LIMIT = 10;		# MDA_TIMEOUT of t/smtpd-short
+my $WAIT = 4;		# LMTP_SYNC_WAIT of t/smtpd-short
+my $FRONT = 7;		# LMTP_FRONT_WAIT of t/smtpd-short
 
 # The short smtpd, the fake agent as its deliver, the real one beneath.
 my $bin = SmtpdTest::fake_agent_copy("limits", "$BUILD/t/smtpd-short");
@@ -96,7 +96,7 @@ my @r = $l->replies(4);
 like($r[3], qr/^354 /, "LMTP: DATA for a mailbox and a hanging one");
 $t0 = time;
 $l->send("Subject: lmtp\r\n\r\nx\r\n.\r\n");
-@r = $l->replies(2);
+@r = $l->replies(2, $WAIT + 10);
 $took = time - $t0;
 like($r[0], qr/^250 2\.0\.0 <\Q$user\E\@example\.org> /, "LMTP: the first recipient delivered");
 like($r[1], qr/^451 4\.\d+\.\d+ <\Q$user\E\+agent-hang\@example\.org> /, "LMTP: the hanging one 451");
@@ -117,11 +117,11 @@ like($r[2], qr/^354 /, "stopped queue: DATA");
 my $accepted = () = $d->log =~ /smtp event=accepted .*queue=direct/g;
 $t0 = time;
 $l->send("Subject: stopped\r\n\r\nx\r\n.\r\n");
-# COMMIT answered: the session waits, and the queue would answer in 2 s
+# COMMIT answered: the session waits, and the queue would answer in $WAIT s
 ok(SmtpdTest::wait_for(sub { (() = $d->log =~ /smtp event=accepted .*queue=direct/g) > $accepted }, $WAIT),
     "stopped queue: the transaction is the queue's");
 kill 'STOP', $queue;
-my $reply = $l->reply;
+my $reply = $l->reply($FRONT + 10);
 $took = time - $t0;
 like($reply, qr/^421 4\.4\.2 .*Timeout waiting for local delivery/, "stopped queue: 421 for the waiting session");
 ok($took >= $FRONT - 0.5, sprintf("stopped queue: after the session's bound (%.1fs)", $took));
