@@ -39,7 +39,7 @@ static void	commit_drop_incoming(struct commit_spool *, const char *,
 static int	commit_envelope_file(int, const char *, int, off_t *);
 static int	commit_write_envelope(int, const struct commit_envelope *,
 		    int, enum commit_step *);
-static int	commit_to_purge(struct commit_spool *, const char *,
+static int	commit_to_purge(struct commit_spool *, const char *, const char *,
 		    uint32_t);
 static void	commit_fail(struct commit_result *, enum commit_step, int);
 
@@ -143,7 +143,7 @@ commit_drop_incoming(struct commit_spool *cs, const char *dir, uint32_t msgid,
     int spare)
 {
 	if (spare)
-		commit_to_purge(cs, dir, msgid);
+		commit_to_purge(cs, dir, "", msgid);
 	else
 		unlinkat(cs->fd, dir, AT_REMOVEDIR);
 }
@@ -311,16 +311,18 @@ fail:
 
 /*
  * Move a message directory (incoming/<msgid> or queue/<hh>/<msgid>) to
- * purge/<msgid>.<random>; if even that fails, remove it where it is.
+ * purge/<msgid>.<random><suffix>; if even that fails, remove it where it
+ * is.
  */
 static int
-commit_to_purge(struct commit_spool *cs, const char *from, uint32_t msgid)
+commit_to_purge(struct commit_spool *cs, const char *from, const char *suffix,
+    uint32_t msgid)
 {
 	char to[SPOOLFS_PATH_MAX];
 	struct stat st;
 
-	snprintf(to, sizeof(to), SPOOL_PURGE "/%08x.%08x", msgid,
-	    ids_msgid_new());
+	snprintf(to, sizeof(to), SPOOL_PURGE "/%08x.%08x%s", msgid,
+	    ids_msgid_new(), suffix);
 	if (commit_inject(COMMIT_STEP_DISCARD, msgid) == 0 &&
 	    spoolfs_move_unique(cs->fd, from, cs->fd, to, NULL, 0) == 0)
 		return 0;
@@ -447,12 +449,12 @@ commit_abort(struct commit_spool *cs, uint32_t msgid, enum commit_step step,
 	if (step == COMMIT_STEP_FSYNC_BUCKET) {
 		snprintf(path, sizeof(path), SPOOL_QUEUE "/%02x/%08x", hh,
 		    msgid);
-		commit_to_purge(cs, path, msgid);
+		commit_to_purge(cs, path, "", msgid);
 		snprintf(path, sizeof(path), SPOOL_QUEUE "/%02x", hh);
 		spoolfs_fsync_dir(cs->fd, path);
 	} else {
 		snprintf(path, sizeof(path), SPOOL_INCOMING "/%08x", msgid);
-		commit_to_purge(cs, path, msgid);
+		commit_to_purge(cs, path, "", msgid);
 	}
 	errno = error;
 }
@@ -502,7 +504,7 @@ commit_discard(struct commit_spool *cs, uint32_t msgid,
 	memset(res, 0, sizeof(*res));
 	res->msgid = msgid;
 	snprintf(in, sizeof(in), SPOOL_INCOMING "/%08x", msgid);
-	if (commit_to_purge(cs, in, msgid) == -1) {
+	if (commit_to_purge(cs, in, "", msgid) == -1) {
 		commit_fail(res, COMMIT_STEP_DISCARD, errno);
 		return -1;
 	}
@@ -514,9 +516,12 @@ commit_discard(struct commit_spool *cs, uint32_t msgid,
  * A message delivered from incoming/ without a commit (the LMTP front),
  * on the caller's thread, with no sync (nothing of it was ever
  * acknowledged as queued): its directory kept as a spare (recycle.c) if
- * reuse says nobody reads the message any more, or its file and
- * directory removed where they are. -1 if neither could be done; the
- * caller then discards.
+ * reuse says nobody reads the message any more, or its files and
+ * directory removed where they are. 0 if done; 1 if it could only go to
+ * purge/ (the caller purges), under a name the sweep never keeps unless
+ * reuse: a late delivery may still read that message, and a kept spare's
+ * message is emptied. -1 if it could not even move (left in incoming/,
+ * which the next start empties).
  */
 int
 commit_remove_incoming(struct commit_spool *cs, uint32_t msgid, int reuse)
@@ -526,21 +531,22 @@ commit_remove_incoming(struct commit_spool *cs, uint32_t msgid, int reuse)
 	snprintf(path, sizeof(path), SPOOL_INCOMING "/%08x", msgid);
 	if (reuse && recycle_keep(&cs->spares, cs->fd, cs->fd, path, NULL))
 		return 0;
-	/*
-	 * The spare too (a spare directory that took no envelope): left in
-	 * place it would send the directory to purge/, whose sweep may keep
-	 * it and empty a message a late delivery still reads.
-	 */
+	/* the spare too (a spare directory that took no envelope) */
 	snprintf(path, sizeof(path), SPOOL_INCOMING "/%08x/" RECYCLE_SPARE,
 	    msgid);
 	if (unlinkat(cs->fd, path, 0) == -1 && errno != ENOENT)
-		return -1;
+		goto purge;
 	snprintf(path, sizeof(path), SPOOL_INCOMING "/%08x/" COMMIT_MESSAGE,
 	    msgid);
 	if (unlinkat(cs->fd, path, 0) == -1 && errno != ENOENT)
-		return -1;
+		goto purge;
 	snprintf(path, sizeof(path), SPOOL_INCOMING "/%08x", msgid);
-	return unlinkat(cs->fd, path, AT_REMOVEDIR);
+	if (unlinkat(cs->fd, path, AT_REMOVEDIR) == 0)
+		return 0;
+ purge:
+	snprintf(path, sizeof(path), SPOOL_INCOMING "/%08x", msgid);
+	return commit_to_purge(cs, path, reuse ? "" : RECYCLE_NOKEEP,
+	    msgid) == 0 ? 1 : -1;
 }
 
 /*

@@ -334,8 +334,16 @@ queue_txn_discard(struct queue *q, uint32_t msgid, const char *why, int reuse)
 
 	if ((t = queue_txn_find(q, msgid)) == NULL)
 		return;
-	if (commit_remove_incoming(&q->cs, msgid, reuse) == -1)
-		queue_job_discard(q, t->msgid, t->session, why);
+	switch (commit_remove_incoming(&q->cs, msgid, reuse)) {
+	case 1:
+		queue_job_purge(q);	/* it went to purge/ */
+		break;
+	case -1:
+		log_warnx("%08x queue event=remove reason=%s result=TempFail "
+		    "error=\"%s\" session=%016llx", msgid, why,
+		    strerror(errno), (unsigned long long)t->session);
+		break;
+	}
 	queue_txn_free(t);
 }
 

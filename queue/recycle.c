@@ -295,8 +295,10 @@ static int
 recycle_sweep_one(int dfd, const char *name, void *arg)
 {
 	struct recycle_sweep *sw = arg;
+	size_t len = strlen(name), slen = strlen(RECYCLE_NOKEEP);
 
-	if (recycle_keep(sw->r, sw->spoolfd, dfd, name, NULL)) {
+	if ((len < slen || strcmp(name + len - slen, RECYCLE_NOKEEP) != 0) &&
+	    recycle_keep(sw->r, sw->spoolfd, dfd, name, NULL)) {
 		sw->kept++;
 		return 0;
 	}

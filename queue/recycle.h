@@ -15,6 +15,8 @@
 
 #define RECYCLE_MAX	128		/* spare directories kept */
 #define RECYCLE_SPARE	"spare"		/* the envelope file, overwritten */
+#define RECYCLE_NOKEEP	".nokeep"	/* suffix of a purge/ entry never
+					 * kept: a delivery may read it */
 
 /* The spares ready in free/, shared by the loop thread and the workers. */
 struct recycle {

@@ -344,6 +344,28 @@ test_remove_incoming(void **state)
 	assert_string_equal(qt_list(s.fd, "incoming", list, sizeof(list)), "");
 	assert_string_equal(qt_list(s.fd, "purge", list, sizeof(list)), "");
 	assert_string_equal(qt_list(s.fd, "free", list, sizeof(list)), "");
+	/*
+	 * Its files cannot be removed (here the spare is a directory): to
+	 * purge/ under a name the sweep removes and never keeps.
+	 */
+	msgid = qt_message(&cs, BODY1);
+	snprintf(dir, sizeof(dir), "incoming/%08x/" RECYCLE_SPARE, msgid);
+	unlinkat(s.fd, dir, 0);
+	assert_int_equal(mkdirat(s.fd, dir, 0700), 0);
+	assert_int_equal(commit_remove_incoming(&cs, msgid, 0), 1);
+	assert_string_equal(qt_list(s.fd, "incoming", list, sizeof(list)), "");
+	qt_list(s.fd, "purge", list, sizeof(list));
+	assert_non_null(strstr(list, RECYCLE_NOKEEP));
+	/* made keepable but for its name: message and nothing else */
+	snprintf(dir, sizeof(dir), "purge/%s/" RECYCLE_SPARE, list);
+	assert_int_equal(unlinkat(s.fd, dir, AT_REMOVEDIR), 0);
+	assert_int_equal(commit_purge(&cs, NULL, NULL), 0);
+	assert_string_equal(qt_list(s.fd, "purge", list, sizeof(list)), "");
+	assert_string_equal(qt_list(s.fd, "free", list, sizeof(list)), "");
+	/* the same name without the suffix would have been kept */
+	msgid = qt_message(&cs, BODY1);
+	assert_int_equal(commit_remove_incoming(&cs, msgid, 1), 0);
+	assert_int_equal(strlen(qt_list(s.fd, "free", list, sizeof(list))), 8);
 	commit_spool_clear(&cs);
 	qt_spool_free(&s);
 }
