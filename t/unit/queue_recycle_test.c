@@ -312,7 +312,7 @@ test_remove_incoming(void **state)
 {
 	struct qt_spool s;
 	struct commit_spool cs;
-	char list[QT_LIST_MAX], dir[64];
+	char list[QT_LIST_MAX], dir[64], path[QT_LIST_MAX + 32];
 	uint32_t msgid;
 
 	(void)state;
@@ -357,8 +357,8 @@ test_remove_incoming(void **state)
 	qt_list(s.fd, "purge", list, sizeof(list));
 	assert_non_null(strstr(list, RECYCLE_NOKEEP));
 	/* made keepable but for its name: message and nothing else */
-	snprintf(dir, sizeof(dir), "purge/%s/" RECYCLE_SPARE, list);
-	assert_int_equal(unlinkat(s.fd, dir, AT_REMOVEDIR), 0);
+	snprintf(path, sizeof(path), "purge/%s/" RECYCLE_SPARE, list);
+	assert_int_equal(unlinkat(s.fd, path, AT_REMOVEDIR), 0);
 	assert_int_equal(commit_purge(&cs, NULL, NULL), 0);
 	assert_string_equal(qt_list(s.fd, "purge", list, sizeof(list)), "");
 	assert_string_equal(qt_list(s.fd, "free", list, sizeof(list)), "");
