@@ -1,6 +1,7 @@
 /*
  * ipc_test.c: frame validation rules and real exchanges over socketpairs
- * (payload, request id, passed descriptor; malformed datagrams close only
+ * (payload, request id, passed descriptor; a frame sent at once, the
+ * rest queued in order behind a full socket; malformed datagrams close only
  * the peer that sent them; a peer gone with our message unread is an end,
  * not an error).
  */
@@ -156,6 +157,84 @@ test_roundtrip_with_fd(void **state)
 	ev_loop_destroy(loop);
 }
 
+/* Frames counted in the order they arrive; out-of-order ones noted. */
+struct order {
+	uint32_t	 next, want;
+	int		 disorder;
+	struct ev_loop	*loop;
+};
+
+static int
+order_handler(struct ipc_peer *p, struct ipc_msg *m, void *arg)
+{
+	struct order *o = arg;
+
+	(void)p;
+	if (m->reqid != o->next)
+		o->disorder++;
+	o->next = m->reqid + 1;
+	if (o->next == o->want)
+		ev_break(o->loop, EVBREAK_ALL);
+	return 0;
+}
+
+static void
+order_closed(struct ipc_peer *p, void *arg)
+{
+	(void)p;
+	(void)arg;
+	fail_msg("peer closed");
+}
+
+static void
+order_timeout(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	(void)w;
+	(void)revents;
+	ev_break(loop, EVBREAK_ALL);
+}
+
+/*
+ * A frame with nothing queued before it leaves at once, without the loop;
+ * once the socket is full the rest wait, and all arrive in order.
+ */
+static void
+test_send_at_once_then_queued(void **state)
+{
+	struct ev_loop *loop = ev_loop_new(EVFLAG_AUTO);
+	struct order o = { .next = 0, .loop = loop };
+	struct ipc_peer *a, *b;
+	ev_timer t;
+	uint32_t n;
+	int sv[2];
+
+	(void)state;
+	pair(sv);
+	a = ipc_peer_new(loop, sv[0], 1, "a", rules, NRULES, order_handler,
+	    order_closed, &o);
+	b = ipc_peer_new(loop, sv[1], 0, "b", rules, NRULES, order_handler,
+	    order_closed, &o);
+	assert_int_equal(ipc_send(b, T_PING, 0, -1, "x", 1), 0);
+	assert_int_equal(ipc_pending(b), 0);
+	/* fill the socket (bounded), then ten more behind it */
+	for (n = 1; ipc_pending(b) == 0 && n < 1000000; n++)
+		assert_int_equal(ipc_send(b, T_PING, n, -1, "x", 1), 0);
+	assert_int_equal(ipc_pending(b), 1);
+	for (; ipc_pending(b) < 11; n++)
+		assert_int_equal(ipc_send(b, T_PING, n, -1, "x", 1), 0);
+	o.want = n;
+	ev_timer_init(&t, order_timeout, 10.0, 0.0);
+	ev_timer_start(loop, &t);
+	ev_run(loop, 0);
+	assert_int_equal(o.next, n);
+	assert_int_equal(o.disorder, 0);
+	assert_int_equal(ipc_pending(b), 0);
+	ev_timer_stop(loop, &t);
+	ipc_peer_free(a);
+	ipc_peer_free(b);
+	ev_loop_destroy(loop);
+}
+
 /* Raw datagrams on one pair; the receiver must close that peer only. */
 static void
 expect_closed_by(const void *frame, size_t len)
@@ -291,6 +370,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_check_frame),
 		cmocka_unit_test(test_roundtrip_with_fd),
+		cmocka_unit_test(test_send_at_once_then_queued),
 		cmocka_unit_test(test_malformed_truncated),
 		cmocka_unit_test(test_malformed_oversized),
 		cmocka_unit_test(test_malformed_version),
